@@ -1,0 +1,139 @@
+//! Bounded collections for config.json that never fail on overflow while
+//! parsing: they remember that the file asked for more than the build-time
+//! capacity, so validation can name the field and the limit (a serde error
+//! could name neither).
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::ops::Deref;
+use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+
+/// A JSON array of at most `N` items.
+pub struct List<T, const N: usize> {
+    items: heapless::Vec<T, N>,
+    /// How many items the file had in all (more than N: over capacity).
+    pub total: usize,
+}
+
+impl<T, const N: usize> List<T, N> {
+    pub const fn new() -> Self {
+        List {
+            items: heapless::Vec::new(),
+            total: 0,
+        }
+    }
+    /// True when config.json had more items than fit.
+    pub fn overflowed(&self) -> bool {
+        self.total > N
+    }
+    pub fn push(&mut self, v: T) {
+        self.total += 1;
+        let _ = self.items.push(v);
+    }
+}
+
+impl<T, const N: usize> Default for List<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T, const N: usize> Deref for List<T, N> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.items
+    }
+}
+
+impl<T: fmt::Debug, const N: usize> fmt::Debug for List<T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.items.iter()).finish()
+    }
+}
+
+impl<'de, T: Deserialize<'de>, const N: usize> Deserialize<'de> for List<T, N> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T, const N: usize>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>, const N: usize> Visitor<'de> for V<T, N> {
+            type Value = List<T, N>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut list = List::new();
+                loop {
+                    if list.total < N {
+                        match seq.next_element::<T>()? {
+                            Some(v) => list.push(v),
+                            None => break,
+                        }
+                    } else {
+                        match seq.next_element::<IgnoredAny>()? {
+                            Some(_) => list.total += 1,
+                            None => break,
+                        }
+                    }
+                }
+                Ok(list)
+            }
+        }
+        d.deserialize_seq(V::<T, N>(PhantomData))
+    }
+}
+
+/// A JSON object of string keys to values of type `T`, in file order.
+pub struct Map<'a, T, const N: usize> {
+    pub entries: List<(&'a str, T), N>,
+}
+
+impl<T, const N: usize> Default for Map<'_, T, N> {
+    fn default() -> Self {
+        Map {
+            entries: List::new(),
+        }
+    }
+}
+
+impl<'a, T, const N: usize> Map<'a, T, N> {
+    pub fn get(&self, key: &str) -> Option<&T> {
+        self.entries.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &(&'a str, T)> {
+        self.entries.iter()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl<T: fmt::Debug, const N: usize> fmt::Debug for Map<'_, T, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.entries.fmt(f)
+    }
+}
+
+impl<'de: 'a, 'a, T: Deserialize<'de>, const N: usize> Deserialize<'de> for Map<'a, T, N> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a, T, const N: usize>(PhantomData<(&'a (), T)>);
+        impl<'de: 'a, 'a, T: Deserialize<'de>, const N: usize> Visitor<'de> for V<'a, T, N> {
+            type Value = Map<'a, T, N>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                let mut map = Map::default();
+                while let Some(k) = m.next_key::<&'de str>()? {
+                    if map.entries.total < N {
+                        let v = m.next_value::<T>()?;
+                        map.entries.push((k, v));
+                    } else {
+                        m.next_value::<IgnoredAny>()?;
+                        map.entries.total += 1;
+                    }
+                }
+                Ok(map)
+            }
+        }
+        d.deserialize_map(V::<T, N>(PhantomData))
+    }
+}

@@ -1,0 +1,43 @@
+//! Reading config.json: one read into one buffer, one parse.
+
+use super::Spec;
+use crate::caps::MAX_CONFIG_BYTES;
+use crate::error::{Context, Error, Result};
+use std::io::Read;
+use std::path::Path;
+
+/// Read `bundle/config.json` whole.
+pub fn read(bundle: &Path) -> Result<Vec<u8>> {
+    let path = bundle.join("config.json");
+    let mut f = std::fs::File::open(&path).ctx("open", format_args!("{}", path.display()))?;
+    let mut buf = Vec::with_capacity(16 * 1024);
+    let n = (&mut f)
+        .take(MAX_CONFIG_BYTES as u64 + 1)
+        .read_to_end(&mut buf)
+        .ctx("read", format_args!("{}", path.display()))?;
+    if n > MAX_CONFIG_BYTES {
+        bail!(
+            "config.json too large:",
+            "{} is over {} bytes (build-time MAX_CONFIG_BYTES)",
+            path.display(),
+            MAX_CONFIG_BYTES
+        );
+    }
+    Ok(buf)
+}
+
+/// Parse config.json text. Trailing non-space text is an error.
+pub fn parse(buf: &[u8]) -> Result<Spec<'_>> {
+    let (spec, used) = serde_json_core::from_slice::<Spec>(buf).map_err(json_error)?;
+    if buf[used.min(buf.len())..]
+        .iter()
+        .any(|c| !c.is_ascii_whitespace())
+    {
+        bail!("invalid config.json:", "trailing characters after the JSON object");
+    }
+    Ok(spec)
+}
+
+fn json_error(e: serde_json_core::de::Error) -> Error {
+    err!("invalid config.json:", "{e}")
+}

@@ -1,0 +1,259 @@
+//! The create side of the lifecycle (DESIGN.md's diagram): validate, make the
+//! state dir, start the re-executed controller, answer its requests, and
+//! record the container once its process reports it is set up.
+//!
+//! Any failure undoes what was made: the children are killed (their mounts
+//! die with their mount namespace) and the state dir is removed.
+
+pub mod spawn;
+pub mod sync;
+
+use crate::cli::Global;
+use crate::config::{self, Spec};
+use crate::error::{Context, Error, Result};
+use crate::state::{self, Record};
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{self, Mode, OFlags};
+use rustix::process::{Pid, Signal};
+use std::path::{Path, PathBuf};
+use sync::Kind;
+
+/// argv[1] of the re-executed controller.
+pub const INIT_ARG: &str = "init";
+
+/// Init flag: use MS_MOVE + chroot instead of pivot_root.
+pub const INIT_NO_PIVOT: u32 = 1;
+/// Init flag: do not create a session keyring.
+pub const INIT_NO_NEW_KEYRING: u32 = 2;
+
+/// Options of `create` (and `run`).
+#[derive(Debug, Default)]
+pub struct Options {
+    pub bundle: Option<PathBuf>,
+    pub pid_file: Option<PathBuf>,
+    pub console_socket: Option<PathBuf>,
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+    pub preserve_fds: u32,
+}
+
+/// A container that create made: its locked state dir and record.
+pub struct Created {
+    pub dir: state::Dir,
+    pub record: Record,
+}
+
+/// Create container `id` and leave it blocked before the user process.
+pub fn create(g: &Global, id: &str, o: &Options) -> Result<Created> {
+    state::check_id(id)?;
+    let bundle = o.bundle.clone().unwrap_or_else(|| PathBuf::from("."));
+    let bundle = std::fs::canonicalize(&bundle).ctx("bundle", format_args!("{}", bundle.display()))?;
+    let buf = config::load::read(&bundle)?;
+    let spec = config::load::parse(&buf)?;
+    config::validate::validate(&spec, true)?;
+    if o.console_socket.is_some() {
+        bail!("not supported yet:", "--console-socket (terminals come with process.terminal)");
+    }
+    if o.preserve_fds > 0 {
+        bail!("not supported yet:", "--preserve-fds");
+    }
+    let rootfs = rootfs_path(&bundle, &spec)?;
+    let bundle_s = utf8(&bundle, "bundle")?;
+    let rootfs_s = utf8(&rootfs, "rootfs")?;
+    let dir = state::create_dir(&g.root, id)?;
+    match spawn_container(g, id, o, &spec, &buf, &dir, rootfs_s) {
+        Ok(pid) => {
+            let finish = || -> Result<Record> {
+                let (start_time, _) = state::proc_stat(pid)
+                    .ok_or_else(|| err!("container process exited during create:", "pid {pid}"))?;
+                let record = Record {
+                    id: id.into(),
+                    pid,
+                    start_time,
+                    created: crate::log::rfc3339_now(),
+                    bundle: bundle_s.into(),
+                    rootfs: rootfs_s.into(),
+                    owner: rustix::process::geteuid().as_raw(),
+                    flags: if own_pid_ns(&spec) { state::FLAG_PIDNS } else { 0 },
+                    annotations: annotations_json(&spec),
+                };
+                dir.save(&record)?;
+                if let Some(pf) = &o.pid_file {
+                    write_pid_file(pf, pid)?;
+                }
+                Ok(record)
+            };
+            match finish() {
+                Ok(record) => Ok(Created { dir, record }),
+                Err(e) => {
+                    kill_quietly(pid);
+                    let _ = dir.remove();
+                    Err(e)
+                }
+            }
+        }
+        Err(e) => {
+            let _ = dir.remove();
+            Err(e)
+        }
+    }
+}
+
+fn utf8<'p>(p: &'p Path, what: &str) -> Result<&'p str> {
+    p.to_str()
+        .ok_or_else(|| err!("path is not UTF-8:", "{what} {}", p.display()))
+}
+
+/// root.path made absolute against the bundle; it must be a directory.
+fn rootfs_path(bundle: &Path, spec: &Spec<'_>) -> Result<PathBuf> {
+    let raw = spec.root.as_ref().map_or("rootfs", |r| r.path);
+    let p = PathBuf::from(config::json::string(raw, "root.path")?);
+    let p = if p.is_absolute() { p } else { bundle.join(p) };
+    let p = std::fs::canonicalize(&p).ctx("rootfs", format_args!("{}", p.display()))?;
+    if !p.is_dir() {
+        bail!("rootfs is not a directory:", "{}", p.display());
+    }
+    Ok(p)
+}
+
+fn own_pid_ns(spec: &Spec<'_>) -> bool {
+    spec.linux
+        .as_ref()
+        .is_some_and(|l| l.namespaces.iter().any(|n| n.typ == "pid"))
+}
+
+/// The annotations as one JSON object text (strings are still escaped).
+fn annotations_json(spec: &Spec<'_>) -> String {
+    if spec.annotations.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("{");
+    for (i, (k, v)) in spec.annotations.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push('"');
+        s.push_str(k);
+        s.push_str("\":\"");
+        s.push_str(v);
+        s.push('"');
+    }
+    s.push('}');
+    s
+}
+
+/// The pid file, written atomically (runc writes it the same way).
+fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
+    let tmp = path.with_extension("husk-tmp");
+    std::fs::write(&tmp, pid.to_string()).ctx("write pid file", format_args!("{}", tmp.display()))?;
+    std::fs::rename(&tmp, path).ctx("write pid file", format_args!("{}", path.display()))
+}
+
+pub fn kill_quietly(pid: i32) {
+    if let Some(p) = Pid::from_raw(pid) {
+        let _ = rustix::process::kill_process(p, Signal::KILL);
+    }
+}
+
+/// Start the controller and drive the sync protocol until READY.
+/// Returns the container process's host pid.
+fn spawn_container(
+    g: &Global,
+    id: &str,
+    o: &Options,
+    spec: &Spec<'_>,
+    buf: &[u8],
+    dir: &state::Dir,
+    rootfs: &str,
+) -> Result<i32> {
+    let exe = spawn::sealed_self()?;
+    let cfg = spawn::config_memfd(buf)?;
+    fs::mknodat(dir.fd(), state::FIFO, fs::FileType::Fifo, Mode::from_raw_mode(0o622), 0)
+        .ctx("mkfifo", format_args!("{}/{}", dir.path.display(), state::FIFO))?;
+    let fifo = fs::openat(dir.fd(), state::FIFO, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
+        .ctx("open", format_args!("{}/{}", dir.path.display(), state::FIFO))?;
+    let (parent, child) = rustix::net::socketpair(
+        rustix::net::AddressFamily::UNIX,
+        rustix::net::SocketType::SEQPACKET,
+        rustix::net::SocketFlags::CLOEXEC,
+        None,
+    )
+    .ctx("socketpair", format_args!("for the sync protocol"))?;
+    let mut flags = 0;
+    if o.no_pivot {
+        flags |= INIT_NO_PIVOT;
+    }
+    if o.no_new_keyring {
+        flags |= INIT_NO_NEW_KEYRING;
+    }
+    let args = spawn::InitArgs {
+        sync: child.as_fd(),
+        config: cfg.as_fd(),
+        fifo: fifo.as_fd(),
+        flags,
+        rootfs,
+        id,
+    };
+    let ctl = spawn::controller(exe.as_fd(), &args)?;
+    drop(child);
+    crate::log::debug(g, format_args!("controller pid {ctl}"));
+    let r = drive(spec, ctl, &parent);
+    // The controller exits right after reporting the pid; reap it.
+    if r.is_err() {
+        kill_quietly(ctl);
+    }
+    if let Some(p) = Pid::from_raw(ctl) {
+        let _ = rustix::process::waitpid(Some(p), rustix::process::WaitOptions::empty());
+    }
+    r
+}
+
+fn drive(spec: &Spec<'_>, ctl: i32, sock: &OwnedFd) -> Result<i32> {
+    let mut pid = None;
+    let fail = |pid: Option<i32>, e: Error| -> Result<i32> {
+        if let Some(p) = pid {
+            kill_quietly(p);
+        }
+        Err(e)
+    };
+    loop {
+        let msg = match sync::recv(sock) {
+            Ok(Some(m)) => m,
+            Ok(None) => {
+                return fail(
+                    pid,
+                    err!("container process exited during set-up:", "no error was reported"),
+                )
+            }
+            Err(e) => return fail(pid, e),
+        };
+        match msg.kind {
+            Kind::IdmapReq => {
+                if let Err(e) = write_id_maps(spec, ctl) {
+                    return fail(pid, e);
+                }
+                sync::send(sock.as_fd(), Kind::IdmapAck, 0)?;
+            }
+            Kind::Pid => pid = Some(msg.value),
+            Kind::Ready => {
+                return pid.ok_or_else(|| err!("sync protocol:", "READY before PID"));
+            }
+            Kind::Error => return fail(pid, msg.to_error()),
+            Kind::IdmapAck => return fail(pid, err!("sync protocol:", "unexpected IDMAP_ACK")),
+        }
+    }
+}
+
+/// Write /proc/PID/uid_map and gid_map of the controller from outside.
+fn write_id_maps(spec: &Spec<'_>, pid: i32) -> Result<()> {
+    let Some(l) = &spec.linux else { return Ok(()) };
+    for (file, maps) in [("uid_map", &l.uid_mappings), ("gid_map", &l.gid_mappings)] {
+        let mut text = String::new();
+        for m in maps.iter() {
+            text.push_str(&format!("{} {} {}\n", m.container_id, m.host_id, m.size));
+        }
+        let path = format!("/proc/{pid}/{file}");
+        std::fs::write(&path, text.as_bytes()).ctx("write", format_args!("{path}"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,1 @@
+//! seccomp(2) wrapper: written by the seccomp work.
