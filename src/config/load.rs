@@ -28,7 +28,7 @@ pub fn read(bundle: &Path) -> Result<Vec<u8>> {
 
 /// Parse config.json text. Trailing non-space text is an error.
 pub fn parse(buf: &[u8]) -> Result<Spec<'_>> {
-    let (spec, used) = serde_json_core::from_slice::<Spec>(buf).map_err(json_error)?;
+    let (spec, used) = serde_json_core::from_slice::<Spec>(buf).map_err(|e| json_error(buf, e))?;
     if buf[used.min(buf.len())..]
         .iter()
         .any(|c| !c.is_ascii_whitespace())
@@ -38,6 +38,7 @@ pub fn parse(buf: &[u8]) -> Result<Spec<'_>> {
     Ok(spec)
 }
 
-fn json_error(e: serde_json_core::de::Error) -> Error {
-    err!("invalid config.json:", "{e}")
+fn json_error(buf: &[u8], e: serde_json_core::de::Error) -> Error {
+    let at = super::locate::describe(buf, &e);
+    err!("invalid config.json:", "{}{at}", e.to_string().to_lowercase().trim_end_matches('.'))
 }

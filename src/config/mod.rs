@@ -10,6 +10,7 @@ pub mod json;
 pub mod linux;
 pub mod list;
 pub mod load;
+mod locate;
 pub mod process;
 pub mod resources;
 #[path = "seccomp_stub.rs"]

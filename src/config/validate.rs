@@ -48,13 +48,13 @@ pub fn validate(spec: &Spec<'_>, need_process: bool) -> Result<()> {
             unsupported("hooks")?;
         }
     }
+    if let Some(l) = &spec.linux {
+        linux(l, spec)?;
+    }
     match &spec.process {
         Some(p) => process(p)?,
         None if need_process => bail!("invalid config.json:", "process is missing"),
         None => {}
-    }
-    if let Some(l) = &spec.linux {
-        linux(l, spec)?;
     }
     Ok(())
 }
@@ -246,6 +246,11 @@ fn linux(l: &super::Linux<'_>, spec: &Spec<'_>) -> Result<()> {
         }
     }
     if let Some(r) = &l.resources {
+        for h in r.hugepage_limits.iter() {
+            if !page_size_ok(h.page_size) {
+                bail!("invalid config.json:", "linux.resources.hugepageLimits: pageSize \"{}\" is not like 2MB or 1GB", h.page_size);
+            }
+        }
         if let Some(what) = r.first_set() {
             bail!("not supported yet:", "linux.resources.{what}: cgroup resources are not implemented in this husk build");
         }
@@ -280,9 +285,23 @@ fn linux(l: &super::Linux<'_>, spec: &Spec<'_>) -> Result<()> {
     Ok(())
 }
 
+/// `^[1-9][0-9]*[KMG]B$` (config-linux.md#huge-page-limits).
+fn page_size_ok(s: &str) -> bool {
+    let Some(num) = s.strip_suffix("KB").or_else(|| s.strip_suffix("MB")).or_else(|| s.strip_suffix("GB")) else {
+        return false;
+    };
+    !num.is_empty() && !num.starts_with('0') && num.bytes().all(|b| b.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_sizes() {
+        assert!(page_size_ok("2MB") && page_size_ok("64KB") && page_size_ok("1GB"));
+        assert!(!page_size_ok("64kB") && !page_size_ok("0MB") && !page_size_ok("MB") && !page_size_ok("2M"));
+    }
 
     #[test]
     fn versions() {

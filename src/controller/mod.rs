@@ -170,6 +170,19 @@ fn spawn_container(
     let cfg = spawn::config_memfd(buf)?;
     fs::mknodat(dir.fd(), state::FIFO, fs::FileType::Fifo, Mode::from_raw_mode(0o622), 0)
         .ctx("mkfifo", format_args!("{}/{}", dir.path.display(), state::FIFO))?;
+    // The container opens it as its user, after the uid change: give it to
+    // that user's host uid (umask left aside).
+    let (uid, gid) = host_ids(spec);
+    fs::chownat(
+        dir.fd(),
+        state::FIFO,
+        Some(rustix::process::Uid::from_raw(uid)),
+        Some(rustix::process::Gid::from_raw(gid)),
+        fs::AtFlags::empty(),
+    )
+    .ctx("chown", format_args!("{}/{}", dir.path.display(), state::FIFO))?;
+    fs::chmodat(dir.fd(), state::FIFO, Mode::from_raw_mode(0o600), fs::AtFlags::empty())
+        .ctx("chmod", format_args!("{}/{}", dir.path.display(), state::FIFO))?;
     let fifo = fs::openat(dir.fd(), state::FIFO, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
         .ctx("open", format_args!("{}/{}", dir.path.display(), state::FIFO))?;
     let (parent, child) = rustix::net::socketpair(
@@ -210,6 +223,9 @@ fn spawn_container(
 
 fn drive(spec: &Spec<'_>, ctl: i32, sock: &OwnedFd) -> Result<i32> {
     let mut pid = None;
+    // PID comes from the controller, READY from the container process: two
+    // writers, so either may arrive first.
+    let mut ready = false;
     let fail = |pid: Option<i32>, e: Error| -> Result<i32> {
         if let Some(p) = pid {
             kill_quietly(p);
@@ -235,12 +251,27 @@ fn drive(spec: &Spec<'_>, ctl: i32, sock: &OwnedFd) -> Result<i32> {
                 sync::send(sock.as_fd(), Kind::IdmapAck, 0)?;
             }
             Kind::Pid => pid = Some(msg.value),
-            Kind::Ready => {
-                return pid.ok_or_else(|| err!("sync protocol:", "READY before PID"));
-            }
+            Kind::Ready => ready = true,
             Kind::Error => return fail(pid, msg.to_error()),
             Kind::IdmapAck => return fail(pid, err!("sync protocol:", "unexpected IDMAP_ACK")),
         }
+        if let (Some(p), true) = (pid, ready) {
+            return Ok(p);
+        }
+    }
+}
+
+/// Host uid and gid of the container's process user, through the id maps.
+fn host_ids(spec: &Spec<'_>) -> (u32, u32) {
+    let user = spec.process.as_ref().map_or((0, 0), |p| (p.user.uid, p.user.gid));
+    let map = |id: u32, maps: &[config::linux::IdMapping]| {
+        maps.iter()
+            .find(|m| id >= m.container_id && id - m.container_id < m.size)
+            .map_or(id, |m| m.host_id + (id - m.container_id))
+    };
+    match &spec.linux {
+        Some(l) if !l.uid_mappings.is_empty() => (map(user.0, &l.uid_mappings), map(user.1, &l.gid_mappings)),
+        _ => user,
     }
 }
 

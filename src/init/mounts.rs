@@ -224,6 +224,16 @@ fn in_root(root: BorrowedFd<'_>, path: &str, flags: OFlags, mode: u32) -> rustix
 /// creating missing directories (and the last component as a file when
 /// `!dir`) inside the root.
 pub fn ensure_in_root(root: BorrowedFd<'_>, path: &str, dir: bool) -> Result<OwnedFd> {
+    ensure_depth(root, path, dir, 0)
+}
+
+/// Symlinks followed while creating one target, at most (as the kernel's ELOOP).
+const MAX_LINKS: u32 = 40;
+
+fn ensure_depth(root: BorrowedFd<'_>, path: &str, dir: bool, links: u32) -> Result<OwnedFd> {
+    if links > MAX_LINKS {
+        bail!("mount target", "{path}: too many levels of symbolic links");
+    }
     let rel = path.trim_start_matches('/');
     if rel.is_empty() {
         return in_root(root, ".", OFlags::PATH | OFlags::DIRECTORY, 0).ctx("open", format_args!("/ in the rootfs"));
@@ -237,7 +247,14 @@ pub fn ensure_in_root(root: BorrowedFd<'_>, path: &str, dir: bool) -> Result<Own
         Some(i) => (&rel[..i], &rel[i + 1..]),
         None => ("", rel),
     };
-    let pfd = ensure_in_root(root, &format!("/{parent}"), true)?;
+    let pfd = ensure_depth(root, &format!("/{parent}"), true, links)?;
+    // A dangling symlink: create what it points to, inside the root (the
+    // target is read as a path in the container, never on the host).
+    if let Ok(target) = fs::readlinkat(&pfd, name, Vec::new()) {
+        let t = target.to_string_lossy();
+        let next = if t.starts_with('/') { t.into_owned() } else { format!("/{parent}/{t}") };
+        return ensure_depth(root, &next, dir, links + 1);
+    }
     if dir {
         match fs::mkdirat(&pfd, name, Mode::from_raw_mode(0o755)) {
             Ok(()) | Err(rustix::io::Errno::EXIST) => {}
