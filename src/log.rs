@@ -103,3 +103,15 @@ mod tests {
         assert_eq!(super::rfc3339(951_782_400, 0), "2000-02-29T00:00:00.000000000Z");
     }
 }
+
+/// VmHWM of this process in KiB (0 if /proc is not there).
+pub fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}

@@ -15,6 +15,7 @@ mod config;
 mod controller;
 mod init;
 mod log;
+mod seccomp;
 mod state;
 mod sys;
 
@@ -22,7 +23,11 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let mut global = cli::Global::default();
-    match cli::main(&mut global) {
+    let r = cli::main(&mut global);
+    if global.debug {
+        log::debug(&global, format_args!("peak RSS {} KiB", log::peak_rss_kib()));
+    }
+    match r {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             log::error(&global, &e);

@@ -23,15 +23,18 @@ pub fn main(_g: &Global, p: &mut Parser) -> Result<u8> {
     super::only_none(p)?;
     let namespaces = ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"];
     let caps: Vec<&str> = (0..=40).filter_map(crate::init::caps::name).collect();
+    let mut seccomp = String::new();
+    let _ = crate::seccomp::write_features(&mut seccomp);
     println!(
         "{{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.3.0\",\"hooks\":[],\"mountOptions\":{},\
 \"linux\":{{\"namespaces\":{},\"capabilities\":{},\"cgroup\":{{\"v1\":false,\"v2\":false,\"systemd\":false,\"systemdUser\":false,\"rdma\":false}},\
-\"seccomp\":{{\"enabled\":false}},\"apparmor\":{{\"enabled\":false}},\"selinux\":{{\"enabled\":false}},\
+\"seccomp\":{},\"apparmor\":{{\"enabled\":false}},\"selinux\":{{\"enabled\":false}},\
 \"intelRdt\":{{\"enabled\":false}},\"mountExtensions\":{{\"idmap\":{{\"enabled\":false}}}},\"netDevices\":{{\"enabled\":false}}}},\
 \"annotations\":{{\"org.husk.version\":\"{}\"}}}}",
         list(MOUNT_OPTIONS),
         list(&namespaces),
         list(&caps),
+        seccomp,
         env!("CARGO_PKG_VERSION")
     );
     Ok(0)

@@ -13,7 +13,6 @@ pub mod load;
 mod locate;
 pub mod process;
 pub mod resources;
-#[path = "seccomp_stub.rs"]
 pub mod seccomp;
 pub mod validate;
 
@@ -109,4 +108,12 @@ pub struct Hook<'a> {
     #[serde(borrow, default)]
     pub env: List<&'a str, MAX_HOOK_ARGS>,
     pub timeout: Option<i64>,
+}
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn print_sizes() {
+        eprintln!("Spec {} Linux {} Process {} Resources {} Mount {} Seccomp {}", core::mem::size_of::<super::Spec>(), core::mem::size_of::<super::Linux>(), core::mem::size_of::<super::Process>(), core::mem::size_of::<super::resources::Resources>(), core::mem::size_of::<super::Mount>(), core::mem::size_of::<super::seccomp::Seccomp>());
+    }
 }

@@ -258,8 +258,8 @@ fn linux(l: &super::Linux<'_>, spec: &Spec<'_>) -> Result<()> {
     if l.cgroups_path.is_some() {
         unsupported("linux.cgroupsPath")?;
     }
-    if l.seccomp.is_some() {
-        unsupported("linux.seccomp")?;
+    if let Some(s) = &l.seccomp {
+        s.validate()?;
     }
     if !l.devices.is_empty() {
         unsupported("linux.devices")?;

@@ -61,7 +61,7 @@ pub fn create(g: &Global, id: &str, o: &Options) -> Result<Created> {
     let bundle_s = utf8(&bundle, "bundle")?;
     let rootfs_s = utf8(&rootfs, "rootfs")?;
     let dir = state::create_dir(&g.root, id)?;
-    match spawn_container(g, id, o, &spec, &buf, &dir, rootfs_s) {
+    match spawn_container(g, id, o, &spec, &buf, &dir, bundle_s, rootfs_s) {
         Ok(pid) => {
             let finish = || -> Result<Record> {
                 let (start_time, _) = state::proc_stat(pid)
@@ -164,6 +164,7 @@ fn spawn_container(
     spec: &Spec<'_>,
     buf: &[u8],
     dir: &state::Dir,
+    bundle: &str,
     rootfs: &str,
 ) -> Result<i32> {
     let exe = spawn::sealed_self()?;
@@ -204,13 +205,19 @@ fn spawn_container(
         config: cfg.as_fd(),
         fifo: fifo.as_fd(),
         flags,
+        bundle,
         rootfs,
         id,
     };
     let ctl = spawn::controller(exe.as_fd(), &args)?;
     drop(child);
     crate::log::debug(g, format_args!("controller pid {ctl}"));
-    let r = drive(spec, ctl, &parent);
+    let r = drive(spec, ctl, &parent).and_then(|(pid, listener)| {
+        if let Some(fd) = listener {
+            send_seccomp_listener(spec, id, bundle, pid, fd.as_fd())?;
+        }
+        Ok(pid)
+    });
     // The controller exits right after reporting the pid; reap it.
     if r.is_err() {
         kill_quietly(ctl);
@@ -221,12 +228,15 @@ fn spawn_container(
     r
 }
 
-fn drive(spec: &Spec<'_>, ctl: i32, sock: &OwnedFd) -> Result<i32> {
+/// Answer the controller and container until both PID and READY arrived.
+/// Returns the container's pid and the seccomp listener, if one was sent.
+fn drive(spec: &Spec<'_>, ctl: i32, sock: &OwnedFd) -> Result<(i32, Option<OwnedFd>)> {
     let mut pid = None;
+    let mut listener = None;
     // PID comes from the controller, READY from the container process: two
     // writers, so either may arrive first.
     let mut ready = false;
-    let fail = |pid: Option<i32>, e: Error| -> Result<i32> {
+    let fail = |pid: Option<i32>, e: Error| -> Result<(i32, Option<OwnedFd>)> {
         if let Some(p) = pid {
             kill_quietly(p);
         }
@@ -251,14 +261,34 @@ fn drive(spec: &Spec<'_>, ctl: i32, sock: &OwnedFd) -> Result<i32> {
                 sync::send(sock.as_fd(), Kind::IdmapAck, 0)?;
             }
             Kind::Pid => pid = Some(msg.value),
+            Kind::SeccompFd => listener = msg.fd,
             Kind::Ready => ready = true,
             Kind::Error => return fail(pid, msg.to_error()),
             Kind::IdmapAck => return fail(pid, err!("sync protocol:", "unexpected IDMAP_ACK")),
         }
         if let (Some(p), true) = (pid, ready) {
-            return Ok(p);
+            return Ok((p, listener));
         }
     }
+}
+
+/// Give the SCMP_ACT_NOTIFY listener to the agent at listenerPath, with the
+/// container's state as "creating" (runc does this at the same point).
+fn send_seccomp_listener(spec: &Spec<'_>, id: &str, bundle: &str, pid: i32, fd: rustix::fd::BorrowedFd<'_>) -> Result<()> {
+    let Some(sc) = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) else { return Ok(()) };
+    let Some(path) = sc.listener_path else { return Ok(()) };
+    let mut state = String::from("{\"ociVersion\":\"1.3.0\",\"id\":\"");
+    config::json::escape_into(id, &mut state);
+    state.push_str(&format!("\",\"status\":\"creating\",\"pid\":{pid},\"bundle\":\""));
+    config::json::escape_into(bundle, &mut state);
+    state.push('"');
+    let ann = annotations_json(spec);
+    if !ann.is_empty() {
+        state.push_str(",\"annotations\":");
+        state.push_str(&ann);
+    }
+    state.push('}');
+    crate::seccomp::load::send_listener(fd, path, state.as_bytes(), sc.listener_metadata.unwrap_or(""))
 }
 
 /// Host uid and gid of the container's process user, through the id maps.

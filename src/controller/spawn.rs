@@ -49,6 +49,7 @@ pub struct InitArgs<'a> {
     pub config: BorrowedFd<'a>,
     pub fifo: BorrowedFd<'a>,
     pub flags: u32,
+    pub bundle: &'a str,
     pub rootfs: &'a str,
     pub id: &'a str,
 }
@@ -64,6 +65,7 @@ pub fn controller(exe: BorrowedFd<'_>, a: &InitArgs<'_>) -> Result<i32> {
         a.flags.to_string(),
         a.rootfs.to_string(),
         a.id.to_string(),
+        a.bundle.to_string(),
     ];
     let cs: Vec<CString> = words
         .iter()

@@ -9,6 +9,9 @@
 //!  writes uid_map/gid_map ─────► IDMAP_ACK   its uid_map/gid_map from outside
 //!                        ◄────── PID         host pid of the container process,
 //!                                            then the controller exits
+//!                        ◄─────────────────────────────────── SECCOMP_FD  the NOTIFY
+//!                                                                    listener (SCM_RIGHTS),
+//!  parent hands it to linux.seccomp.listenerPath                     when the profile has one
 //!                        ◄─────────────────────────────────── READY  set up, blocked
 //!                                                                    on the exec fifo
 //!                        ◄────── ERROR ────────────────────── ERROR  (any time: errno,
@@ -21,8 +24,11 @@
 //! what_len u16 | detail_len u16 | what and detail bytes.
 
 use crate::error::{Context, Error, Result};
-use rustix::fd::{AsFd, BorrowedFd};
-use rustix::net::{RecvFlags, SendFlags};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::net::{
+    RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendAncillaryBuffer, SendAncillaryMessage,
+    SendFlags,
+};
 
 pub const FRAME: usize = 256;
 const HEAD: usize = 16;
@@ -35,6 +41,7 @@ pub enum Kind {
     Pid = 3,
     Ready = 4,
     Error = 5,
+    SeccompFd = 6,
 }
 
 impl Kind {
@@ -45,6 +52,7 @@ impl Kind {
             3 => Kind::Pid,
             4 => Kind::Ready,
             5 => Kind::Error,
+            6 => Kind::SeccompFd,
             _ => return None,
         })
     }
@@ -58,6 +66,8 @@ pub struct Msg {
     pub value: i32,
     pub text: heapless::String<{ FRAME - HEAD }>,
     pub what_len: usize,
+    /// A file descriptor that came with the frame (SCM_RIGHTS).
+    pub fd: Option<OwnedFd>,
 }
 
 impl Msg {
@@ -78,6 +88,21 @@ pub fn send_error(fd: BorrowedFd<'_>, step: &str, e: &Error) -> Result<()> {
     let mut detail = heapless::String::<{ FRAME - HEAD }>::new();
     let _ = core::fmt::write(&mut detail, format_args!("{} {}", e.what, e.detail));
     send_frame(fd, Kind::Error, e.errno, 0, step, &detail)
+}
+
+/// Send a frame carrying the file descriptor `passed` (SCM_RIGHTS).
+pub fn send_fd(fd: BorrowedFd<'_>, kind: Kind, passed: BorrowedFd<'_>) -> Result<()> {
+    let mut f = [0u8; FRAME];
+    f[0..4].copy_from_slice(&(kind as u32).to_le_bytes());
+    let mut space = [core::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut cmsg = SendAncillaryBuffer::new(&mut space);
+    let fds = [passed];
+    if !cmsg.push(SendAncillaryMessage::ScmRights(&fds)) {
+        return Err(err!("send sync frame:", "control buffer too small"));
+    }
+    rustix::net::sendmsg(fd, &[rustix::io::IoSlice::new(&f)], &mut cmsg, SendFlags::NOSIGNAL)
+        .ctx("send sync frame", format_args!("{kind:?}"))?;
+    Ok(())
 }
 
 fn send_frame(fd: BorrowedFd<'_>, kind: Kind, errno: i32, value: i32, what: &str, detail: &str) -> Result<()> {
@@ -107,12 +132,23 @@ fn cut(s: &str, max: usize) -> &str {
 /// Receive one frame; `None` at EOF (every other end closed).
 pub fn recv(fd: impl AsFd) -> Result<Option<Msg>> {
     let mut f = [0u8; FRAME];
+    let mut space = [core::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut cmsg = RecvAncillaryBuffer::new(&mut space);
     let n = loop {
-        match rustix::net::recv(fd.as_fd(), &mut f, RecvFlags::empty()) {
+        let mut iov = [rustix::io::IoSliceMut::new(&mut f)];
+        match rustix::net::recvmsg(fd.as_fd(), &mut iov, &mut cmsg, RecvFlags::CMSG_CLOEXEC) {
             Err(rustix::io::Errno::INTR) => continue,
-            r => break r.ctx("receive sync frame", format_args!(""))?.0,
+            r => break r.ctx("receive sync frame", format_args!(""))?.bytes,
         }
     };
+    let mut passed = None;
+    for m in cmsg.drain() {
+        if let RecvAncillaryMessage::ScmRights(fds) = m {
+            for fd in fds {
+                passed.get_or_insert(fd);
+            }
+        }
+    }
     if n == 0 {
         return Ok(None);
     }
@@ -132,6 +168,7 @@ pub fn recv(fd: impl AsFd) -> Result<Option<Msg>> {
         value: u32_at(8) as i32,
         text,
         what_len,
+        fd: passed,
     }))
 }
 

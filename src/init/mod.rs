@@ -1,4 +1,4 @@
-//! The re-executed side of create: `husk init SYNC CONFIG FIFO FLAGS ROOTFS ID`.
+//! The re-executed side of create: `husk init SYNC CONFIG FIFO FLAGS ROOTFS ID BUNDLE`.
 //!
 //! The controller joins or creates the namespaces, then forks the container
 //! process (pid 1 of a new pid namespace) and exits. The container process
@@ -13,6 +13,7 @@ mod namespaces;
 mod process;
 pub mod rlimits;
 mod rootfs;
+mod seccomp;
 
 use crate::config::{self, Spec};
 use crate::controller::sync::{self, Kind};
@@ -30,6 +31,10 @@ pub struct Ctx<'a> {
     pub id: &'a str,
     /// The user's program, resolved before READY so a missing one fails create.
     pub exe: Option<std::ffi::CString>,
+    /// The sync socket to `husk create`.
+    pub sync: BorrowedFd<'a>,
+    /// The compiled seccomp filter until it is installed.
+    pub filter: Option<Box<seccomp::Filter>>,
 }
 
 /// A step of the container process: its name (shown in errors) and action.
@@ -38,6 +43,7 @@ type Step = (&'static str, fn(&mut Ctx<'_>) -> Result<()>);
 /// The container process's set-up, in order (bubblewrap style: the whole
 /// order fits on one screen).
 const STEPS: &[Step] = &[
+    ("seccomp compile", seccomp::compile),
     ("oom score", process::oom_score_adj),
     ("root propagation", rootfs::prepare),
     ("mounts", mounts::mount_all),
@@ -50,6 +56,7 @@ const STEPS: &[Step] = &[
     ("keyring", process::session_keyring),
     ("rlimits", rlimits::apply),
     ("find executable", process::find_executable),
+    ("seccomp", seccomp::install_early),
     ("user", process::set_user),
     ("cwd", process::chdir_cwd),
 ];
@@ -72,6 +79,8 @@ pub fn main(args: Vec<OsString>) -> Result<u8> {
         let cfg = fd(1)?;
         let fifo = fd(2)?;
         let flags: u32 = arg(3).parse().unwrap_or(0);
+        // Relative paths of the config (bind sources) are the bundle's, as in runc.
+        rustix::process::chdir(arg(6)).ctx("chdir", format_args!("to the bundle {}", arg(6)))?;
         let buf = read_config(&cfg)?;
         drop(cfg);
         let spec = config::load::parse(&buf)?;
@@ -82,6 +91,8 @@ pub fn main(args: Vec<OsString>) -> Result<u8> {
             rootfs: arg(4),
             id: arg(5),
             exe: None,
+            sync: sync.as_fd(),
+            filter: None,
         };
         controller(&mut ctx, sync.as_fd())
     })();

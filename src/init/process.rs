@@ -163,6 +163,8 @@ fn exec(ctx: &mut Ctx<'_>) -> Result<core::convert::Infallible> {
     if p.no_new_privileges {
         rustix::thread::set_no_new_privs(true).ctx("prctl", format_args!("PR_SET_NO_NEW_PRIVS"))?;
     }
+    // Last: after it, only execve runs under the filter.
+    super::seccomp::install_late(ctx)?;
     let e = sys::exec(&exe, &argv, &envp);
     Err(Error::with_errno(e.raw_os_error(), "exec", format_args!("{exe:?}")))
 }
