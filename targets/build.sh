@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# targets/build.sh ARCH [--tiny] [--print-path] [-- CARGO_ARGS...]
+#   Build husk (release) for ARCH = x86_64 | aarch64 | armv7 | riscv64 and print its size.
+#
+#   x86_64, aarch64   stable cargo, rustup's rust-std (musl crt objects self-contained).
+#   armv7, riscv64    cargo +nightly -Zbuild-std=std,panic_abort; linked by targets/link/ARCH-ld
+#                     (rust-lld + the musl sysroot from targets/setup.sh).
+#   --tiny            any arch: nightly build-std with -Zbuild-std-features=optimize_for_size and
+#                     panic = "immediate-abort" (a panic is a trap: no message, no unwinding
+#                     code), linked against the sysroot by targets/link/ARCH-ld. Output goes to
+#                     $CARGO_TARGET_DIR/tiny so it never overwrites the standard build.
+#   --print-path      print only the binary's path on stdout (for scripts)
+#   Extra cargo arguments follow "--" (e.g. `-- --manifest-path other/Cargo.toml --bin x`).
+#
+# The per-target linker/rustflags/runner live in .cargo/config.toml; this script only adds what
+# cannot live there (toolchain choice, -Z flags, the tiny profile). Jobs: $HUSK_JOBS (default 2).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/targets/arch.sh"
+ARCH=""
+TINY=0
+PRINT_PATH=0
+EXTRA=()
+while [ $# -gt 0 ]; do
+    case $1 in
+    --tiny) TINY=1 ;;
+    --print-path) PRINT_PATH=1 ;;
+    --) shift; EXTRA=("$@"); break ;;
+    -h | --help) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "build.sh: unknown option $1" >&2; exit 2 ;;
+    *) ARCH=$1 ;;
+    esac
+    shift
+done
+[ -n "$ARCH" ] || { echo "usage: targets/build.sh ARCH [--tiny] [--print-path] (ARCH: $ALL_ARCHES)" >&2; exit 2; }
+arch_vars "$ARCH"
+
+cd "$ROOT" # .cargo/config.toml is found from the working directory
+TDIR=${CARGO_TARGET_DIR:-$ROOT/target}
+JOBS=${HUSK_JOBS:-2}
+CARGO=(cargo)
+ARGS=(build --release --target "$TRIPLE" -j "$JOBS")
+if [ "$TINY" = 1 ]; then
+    TDIR=$TDIR/tiny
+    CARGO=(cargo +nightly)
+    # shellcheck disable=SC2054 # commas belong to the -Z values
+    ARGS+=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
+        -Zpanic-immediate-abort --config 'profile.release.panic="immediate-abort"'
+        --config "target.$TRIPLE.linker=\"targets/link/$ARCH-ld\""
+        --config "target.$TRIPLE.rustflags=[\"-C\", \"link-self-contained=no\"]")
+    # rustflags arrays from --config are appended to those of .cargo/config.toml; x86_64 and
+    # aarch64 already carry +crt-static there, armv7/riscv64 also link-self-contained=no.
+elif [ "$TOOLCHAIN" = nightly ]; then
+    CARGO=(cargo +nightly)
+    # shellcheck disable=SC2054
+    ARGS+=(-Zbuild-std=std,panic_abort)
+fi
+
+SYS=${HUSK_CACHE:-$ROOT/target/cross}/sysroots/$ARCH
+if { [ "$TINY" = 1 ] || [ "$TOOLCHAIN" = nightly ]; } && [ ! -s "$SYS/lib/libc.a" ]; then
+    echo "build.sh: no musl sysroot in $SYS: run targets/setup.sh first" >&2
+    exit 1
+fi
+
+# The package name decides the binary's name (husk, unless --manifest-path points elsewhere).
+BIN=husk
+for ((i = 0; i < ${#EXTRA[@]}; i++)); do
+    case ${EXTRA[$i]} in
+    --bin) BIN=${EXTRA[$((i + 1))]:-husk} ;;
+    --manifest-path) BIN=$(sed -n 's/^name *= *"\(.*\)"/\1/p' "${EXTRA[$((i + 1))]}" | head -n1) ;;
+    esac
+done
+
+if [ "$PRINT_PATH" = 1 ]; then
+    CARGO_TARGET_DIR=$TDIR "${CARGO[@]}" "${ARGS[@]}" "${EXTRA[@]}" >&2
+else
+    CARGO_TARGET_DIR=$TDIR "${CARGO[@]}" "${ARGS[@]}" "${EXTRA[@]}"
+fi
+OUT=$TDIR/$TRIPLE/release/$BIN
+[ -x "$OUT" ] || { echo "build.sh: no binary at $OUT" >&2; exit 1; }
+if [ "$PRINT_PATH" = 1 ]; then
+    printf '%s\n' "$OUT"
+else
+    size=$(stat -c %s "$OUT")
+    printf '%s %s%s: %d bytes (%.1f KiB) %s\n' "$BIN" "$ARCH" "$([ "$TINY" = 1 ] && echo ' tiny')" \
+        "$size" "$(awk -v s="$size" 'BEGIN {print s / 1024}')" "$OUT"
+fi
