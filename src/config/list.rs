@@ -9,18 +9,20 @@ use core::ops::Deref;
 use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 /// A JSON array of at most `N` items.
+///
+/// The items live in a fixed-capacity vector on the heap, allocated at the
+/// first item: config types stay a few words each, so serde's nested frames
+/// never copy kilobytes of arrays (the whole containerd config then parses
+/// on a small stack), and an empty list costs no allocation.
 pub struct List<T, const N: usize> {
-    items: heapless::Vec<T, N>,
+    items: Option<Box<heapless::Vec<T, N>>>,
     /// How many items the file had in all (more than N: over capacity).
     pub total: usize,
 }
 
 impl<T, const N: usize> List<T, N> {
     pub const fn new() -> Self {
-        List {
-            items: heapless::Vec::new(),
-            total: 0,
-        }
+        List { items: None, total: 0 }
     }
     /// True when config.json had more items than fit.
     pub fn overflowed(&self) -> bool {
@@ -28,7 +30,7 @@ impl<T, const N: usize> List<T, N> {
     }
     pub fn push(&mut self, v: T) {
         self.total += 1;
-        let _ = self.items.push(v);
+        let _ = self.items.get_or_insert_with(Box::default).push(v);
     }
 }
 
@@ -41,13 +43,13 @@ impl<T, const N: usize> Default for List<T, N> {
 impl<T, const N: usize> Deref for List<T, N> {
     type Target = [T];
     fn deref(&self) -> &[T] {
-        &self.items
+        self.items.as_deref().map_or(&[], |v| v.as_slice())
     }
 }
 
 impl<T: fmt::Debug, const N: usize> fmt::Debug for List<T, N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.items.iter()).finish()
+        f.debug_list().entries(self.iter()).finish()
     }
 }
 

@@ -225,28 +225,32 @@ pub struct Seccomp<'a> {
     pub flags: heapless::Vec<Word<'a, Flag>, MAX_SECCOMP_FLAGS>,
     pub listener_path: Option<&'a str>,
     pub listener_metadata: Option<&'a str>,
-    pub syscalls: heapless::Vec<Rule<'a>, MAX_SECCOMP_RULES>,
+    // The three pools live on the heap (fixed capacity all the same), so
+    // the parse never moves their ~24 KB through serde's stack frames.
+    pub syscalls: Box<heapless::Vec<Rule<'a>, MAX_SECCOMP_RULES>>,
     /// The names of all rules, in order.
-    pub names: heapless::Vec<&'a str, MAX_SECCOMP_NAMES>,
+    pub names: Box<heapless::Vec<&'a str, MAX_SECCOMP_NAMES>>,
     /// The args of all rules, in order.
-    pub args: heapless::Vec<Arg<'a>, MAX_SECCOMP_ARGS>,
+    pub args: Box<heapless::Vec<Arg<'a>, MAX_SECCOMP_ARGS>>,
     over: Option<Over>,
 }
 
 impl<'a> Seccomp<'a> {
     /// No rules; `defaultAction` still to be read.
-    const EMPTY: Seccomp<'a> = Seccomp {
-        default_action: Word::Unknown(""),
-        default_errno_ret: None,
-        architectures: heapless::Vec::new(),
-        flags: heapless::Vec::new(),
-        listener_path: None,
-        listener_metadata: None,
-        syscalls: heapless::Vec::new(),
-        names: heapless::Vec::new(),
-        args: heapless::Vec::new(),
-        over: None,
-    };
+    fn empty() -> Seccomp<'a> {
+        Seccomp {
+            default_action: Word::Unknown(""),
+            default_errno_ret: None,
+            architectures: heapless::Vec::new(),
+            flags: heapless::Vec::new(),
+            listener_path: None,
+            listener_metadata: None,
+            syscalls: Box::default(),
+            names: Box::default(),
+            args: Box::default(),
+            over: None,
+        }
+    }
 
     /// The syscall names of `rule`.
     pub fn names_of(&self, rule: &Rule<'a>) -> &[&'a str] {

@@ -49,7 +49,7 @@ impl<'de: 'a, 'a> Visitor<'de> for SeccompVisitor<'a> {
         self,
         mut map: M,
     ) -> core::result::Result<Self::Value, M::Error> {
-        let mut s = Seccomp::EMPTY;
+        let mut s = Seccomp::empty();
         let mut have_default = false;
         while let Some(key) = map.next_key::<&'de str>()? {
             match key {
