@@ -10,14 +10,17 @@ use heapless::String;
 /// Bytes kept for the detail; a longer detail is cut with "…".
 pub const DETAIL_LEN: usize = 200;
 
+/// Small (40 bytes) so that every `Result` stays cheap to return: the
+/// bounded detail is built in a fixed buffer, then kept on the heap (errors
+/// are rare; the success path never allocates for them).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Error {
     /// errno of the failed syscall, 0 when the error is not a syscall's.
     pub errno: i32,
     /// What was being done, e.g. "mount", "open config.json".
     pub what: &'static str,
-    /// One bounded detail: the path, id or field concerned.
-    pub detail: String<DETAIL_LEN>,
+    /// One bounded detail (at most DETAIL_LEN bytes): the path, id or field concerned.
+    pub detail: Box<str>,
 }
 
 pub type Result<T> = core::result::Result<T, Error>;
@@ -34,16 +37,16 @@ impl Error {
         Error {
             errno,
             what,
-            detail: d.0,
+            detail: d.0.as_str().into(),
         }
     }
 
     /// An error with only a fixed text.
-    pub const fn plain(what: &'static str) -> Self {
+    pub fn plain(what: &'static str) -> Self {
         Error {
             errno: 0,
             what,
-            detail: String::new(),
+            detail: Box::default(),
         }
     }
 

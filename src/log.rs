@@ -28,6 +28,7 @@ pub fn debug(g: &Global, msg: core::fmt::Arguments<'_>) {
 }
 
 /// A warning: to the log file (or stderr when there is none).
+#[allow(dead_code)]
 pub fn warn(g: &Global, msg: core::fmt::Arguments<'_>) {
     if g.log.is_none() {
         let _ = writeln!(std::io::stderr(), "husk: warning: {msg}");

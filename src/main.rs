@@ -9,6 +9,7 @@ mod caps {
 }
 #[macro_use]
 mod error;
+mod cgroup;
 mod cli;
 #[allow(dead_code)] // every field of the schema is parsed; not all are used yet
 mod config;

@@ -37,6 +37,8 @@ pub struct Record {
     pub flags: u32,
     /// The config's annotations as a JSON object text, or empty.
     pub annotations: String,
+    /// The container's cgroup directories, one per hierarchy (src/cgroup).
+    pub cgroups: Vec<String>,
 }
 
 /// OCI status (runtime.md#state).
@@ -44,6 +46,8 @@ pub struct Record {
 pub enum Status {
     Created,
     Running,
+    /// Frozen through its cgroup (`pause`).
+    Paused,
     Stopped,
 }
 
@@ -52,6 +56,7 @@ impl Status {
         match self {
             Status::Created => "created",
             Status::Running => "running",
+            Status::Paused => "paused",
             Status::Stopped => "stopped",
         }
     }
@@ -176,6 +181,9 @@ impl Dir {
         if !alive(r.pid, r.start_time) {
             return Status::Stopped;
         }
+        if crate::cgroup::freeze::paths_frozen(&r.cgroups) {
+            return Status::Paused;
+        }
         match fs::statat(&self.fd, FIFO, fs::AtFlags::SYMLINK_NOFOLLOW) {
             Ok(_) => Status::Created,
             Err(_) => Status::Running,
@@ -228,7 +236,10 @@ fn fnv1a(data: &[u8]) -> u64 {
 }
 
 fn encode(r: &Record) -> Result<String> {
-    for (k, v) in [("bundle", &r.bundle), ("rootfs", &r.rootfs), ("annotations", &r.annotations)] {
+    for (k, v) in [("bundle", &r.bundle), ("rootfs", &r.rootfs), ("annotations", &r.annotations)]
+        .into_iter()
+        .chain(r.cgroups.iter().map(|c| ("cgroup", c)))
+    {
         if v.contains('\n') {
             bail!("cannot record", "{k} containing a newline");
         }
@@ -237,6 +248,9 @@ fn encode(r: &Record) -> Result<String> {
         "{VERSION}\nid={}\npid={}\nstart={}\ncreated={}\nbundle={}\nrootfs={}\nowner={}\nflags={}\nannotations={}\n",
         r.id, r.pid, r.start_time, r.created, r.bundle, r.rootfs, r.owner, r.flags, r.annotations
     );
+    for c in &r.cgroups {
+        s.push_str(&format!("cgroup={c}\n"));
+    }
     let sum = fnv1a(s.as_bytes());
     s.push_str(&format!("sum={sum:016x}\n"));
     if s.len() > MAX_STATE_BYTES {
@@ -270,6 +284,7 @@ fn decode(buf: &[u8]) -> Option<Record> {
             "owner" => r.owner = v.parse().ok()?,
             "flags" => r.flags = v.parse().ok()?,
             "annotations" => r.annotations = v.into(),
+            "cgroup" => r.cgroups.push(v.into()),
             _ => {}
         }
     }
@@ -291,6 +306,7 @@ mod tests {
             owner: 0,
             flags: FLAG_PIDNS,
             annotations: r#"{"a":"b=c"}"#.into(),
+            cgroups: vec!["/sys/fs/cgroup/memory/husk/c1".into(), "/sys/fs/cgroup/unified/husk/c1".into()],
         }
     }
 

@@ -45,8 +45,19 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
             wait_gone(&r)?;
         }
     }
+    remove_cgroups(&r)?;
     dir.remove()?;
     Ok(0)
+}
+
+/// Processes left in the cgroup (init gone, no pid namespace) die with it,
+/// then every cgroup husk made goes, nested ones included.
+pub fn remove_cgroups(r: &state::Record) -> Result<()> {
+    let cg = crate::cgroup::Cgroup::load(&r.cgroups)?;
+    if !cg.pids().is_empty() {
+        cg.signal_all(9)?;
+    }
+    cg.remove()
 }
 
 /// Wait (up to 10 s) until the container's init is gone or a zombie.

@@ -27,7 +27,7 @@ pub fn main(_g: &Global, p: &mut Parser) -> Result<u8> {
     let _ = crate::seccomp::write_features(&mut seccomp);
     println!(
         "{{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.3.0\",\"hooks\":[],\"mountOptions\":{},\
-\"linux\":{{\"namespaces\":{},\"capabilities\":{},\"cgroup\":{{\"v1\":false,\"v2\":false,\"systemd\":false,\"systemdUser\":false,\"rdma\":false}},\
+\"linux\":{{\"namespaces\":{},\"capabilities\":{},\"cgroup\":{{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false,\"rdma\":true}},\
 \"seccomp\":{},\"apparmor\":{{\"enabled\":false}},\"selinux\":{{\"enabled\":false}},\
 \"intelRdt\":{{\"enabled\":false}},\"mountExtensions\":{{\"idmap\":{{\"enabled\":false}}}},\"netDevices\":{{\"enabled\":false}}}},\
 \"annotations\":{{\"org.husk.version\":\"{}\"}}}}",

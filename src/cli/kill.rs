@@ -66,8 +66,27 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
 }
 
 /// Send `sig` to the container's init, or with `all` to every process of
-/// its pid namespace (found through /proc by namespace inode).
+/// its cgroup (src/cgroup: cgroup.kill for SIGKILL where there is one);
+/// records without cgroups fall back to the pid namespace (found through
+/// /proc by namespace inode). SIGKILL to a paused container thaws it, so
+/// the processes die (runc does the same).
 pub fn signal(r: &state::Record, sig: i32, all: bool) -> Result<()> {
+    if !r.cgroups.is_empty() {
+        let cg = crate::cgroup::Cgroup::load(&r.cgroups)?;
+        if all {
+            return cg.signal_all(sig);
+        }
+        let paused = crate::cgroup::freeze::is_frozen(&cg);
+        signal_init(r, sig, false)?;
+        if paused && sig == 9 {
+            crate::cgroup::freeze::set(&cg, false)?;
+        }
+        return Ok(());
+    }
+    signal_init(r, sig, all)
+}
+
+fn signal_init(r: &state::Record, sig: i32, all: bool) -> Result<()> {
     let send = |pid: i32| -> Result<()> {
         let p = rustix::process::Pid::from_raw(pid).ok_or_else(|| err!("bad pid", "{pid}"))?;
         let s = rustix::process::Signal::from_named_raw(sig).ok_or_else(|| err!("invalid signal", "{sig}"))?;

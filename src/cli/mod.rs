@@ -6,13 +6,18 @@
 
 mod create;
 mod delete;
+mod events;
 mod features;
 mod kill;
 mod list;
+mod pause;
+mod ps;
+mod resume;
 mod run;
 mod spec;
 mod start;
 mod state;
+mod update;
 
 use crate::error::Result;
 use lexopt::{Arg, Parser, ValueExt};
@@ -65,13 +70,21 @@ const COMMANDS: &[Command] = &[
     ("list", "list containers", list::main),
     ("spec", "write a default config.json", spec::main),
     ("features", "print the features this build supports", features::main),
+    ("pause", "freeze every process of a container", pause::main),
+    ("resume", "thaw a paused container", resume::main),
+    ("ps", "list the processes of a container", ps::main),
+    ("update", "change the cgroup limits of a container", update::main),
+    ("events", "print resource usage and OOM events of a container", events::main),
 ];
 
 /// Long flags that callers pass Go-style with one dash.
 const LONG_FLAGS: &[&str] = &[
     "root", "log", "log-format", "debug", "systemd-cgroup", "rootless", "bundle", "pid-file",
     "console-socket", "no-pivot", "no-new-keyring", "preserve-fds", "detach", "force", "all",
-    "format", "quiet", "help", "version",
+    "format", "quiet", "help", "version", "resources", "memory", "memory-reservation",
+    "memory-swap", "kernel-memory", "kernel-memory-tcp", "cpu-share", "cpu-shares", "cpu-quota",
+    "cpu-period", "cpu-burst", "cpu-rt-period", "cpu-rt-runtime", "cpuset-cpus", "cpuset-mems",
+    "blkio-weight", "pids-limit", "cpu-idle", "l3-cache-schema", "mem-bw-schema", "stats", "interval",
 ];
 
 /// Turn `-bundle` into `--bundle` (also `-log-format=json`).

@@ -28,9 +28,16 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
             .ctx("prctl", format_args!("PR_SET_CHILD_SUBREAPER"))?;
     }
     let c = controller::create(g, &id, &o)?;
+    // Block the signals to forward before the program can run, so none that
+    // is meant for it ends husk instead (the container's mask is its own).
+    let forward = SigSet::forwardable();
+    if !detach {
+        forward.block();
+    }
     if let Err(e) = super::start::start(&c.dir) {
         controller::kill_quietly(c.record.pid);
         let _ = super::delete::wait_gone(&c.record);
+        let _ = super::delete::remove_cgroups(&c.record);
         let _ = c.dir.remove();
         return Err(e);
     }
@@ -40,16 +47,16 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
     let pid = c.record.pid;
     // Unlock while the container runs, so state/kill work meanwhile.
     drop(c.dir);
-    let code = wait_forwarding(pid);
+    let code = wait_forwarding(pid, &forward);
     let dir = state::open_dir(&g.root, &id)?;
+    super::delete::remove_cgroups(&c.record)?;
     dir.remove()?;
     code
 }
 
 /// Forward signals to `pid` until it exits; its status as an exit code.
-fn wait_forwarding(pid: i32) -> Result<u8> {
-    let set = SigSet::forwardable();
-    set.block();
+/// `set` is blocked already.
+fn wait_forwarding(pid: i32, set: &SigSet) -> Result<u8> {
     let target = Pid::from_raw(pid).ok_or_else(|| crate::err!("bad pid", "{pid}"))?;
     loop {
         // Reap everything that ended; orphans of the container land here too.

@@ -95,8 +95,8 @@ fn capacities(s: &Spec<'_>) -> Result<()> {
     cap(&s.mounts, "mounts", "MAX_MOUNTS")?;
     for m in s.mounts.iter() {
         cap(&m.options, "mounts[].options", "MAX_MOUNT_OPTIONS")?;
-        cap(&m.uid_mappings, "mounts[].uidMappings", "MAX_ID_MAPPINGS")?;
-        cap(&m.gid_mappings, "mounts[].gidMappings", "MAX_ID_MAPPINGS")?;
+        cap(&m.uid_mappings, "mounts[].uidMappings", "MAX_MOUNT_ID_MAPPINGS")?;
+        cap(&m.gid_mappings, "mounts[].gidMappings", "MAX_MOUNT_ID_MAPPINGS")?;
     }
     cap(&s.annotations.entries, "annotations", "MAX_ANNOTATIONS")?;
     if let Some(h) = &s.hooks {
@@ -251,12 +251,10 @@ fn linux(l: &super::Linux<'_>, spec: &Spec<'_>) -> Result<()> {
                 bail!("invalid config.json:", "linux.resources.hugepageLimits: pageSize \"{}\" is not like 2MB or 1GB", h.page_size);
             }
         }
-        if let Some(what) = r.first_set() {
-            bail!("not supported yet:", "linux.resources.{what}: cgroup resources are not implemented in this husk build");
-        }
+        crate::cgroup::validate::resources(r)?;
     }
-    if l.cgroups_path.is_some() {
-        unsupported("linux.cgroupsPath")?;
+    if let Some(p) = l.cgroups_path {
+        crate::cgroup::validate::path(p)?;
     }
     if let Some(s) = &l.seccomp {
         s.validate()?;

@@ -61,7 +61,15 @@ pub fn create(g: &Global, id: &str, o: &Options) -> Result<Created> {
     let bundle_s = utf8(&bundle, "bundle")?;
     let rootfs_s = utf8(&rootfs, "rootfs")?;
     let dir = state::create_dir(&g.root, id)?;
-    match spawn_container(g, id, o, &spec, &buf, &dir, bundle_s, rootfs_s) {
+    // The cgroups come first: the controller joins them before any namespace.
+    let cg = match crate::cgroup::Cgroup::create(g, id, &spec) {
+        Ok(cg) => cg,
+        Err(e) => {
+            let _ = dir.remove();
+            return Err(e);
+        }
+    };
+    match spawn_container(g, id, o, &spec, &buf, &dir, bundle_s, rootfs_s, &cg) {
         Ok(pid) => {
             let finish = || -> Result<Record> {
                 let (start_time, _) = state::proc_stat(pid)
@@ -76,6 +84,7 @@ pub fn create(g: &Global, id: &str, o: &Options) -> Result<Created> {
                     owner: rustix::process::geteuid().as_raw(),
                     flags: if own_pid_ns(&spec) { state::FLAG_PIDNS } else { 0 },
                     annotations: annotations_json(&spec),
+                    cgroups: cg.paths(),
                 };
                 dir.save(&record)?;
                 if let Some(pf) = &o.pid_file {
@@ -87,12 +96,14 @@ pub fn create(g: &Global, id: &str, o: &Options) -> Result<Created> {
                 Ok(record) => Ok(Created { dir, record }),
                 Err(e) => {
                     kill_quietly(pid);
+                    let _ = cg.remove();
                     let _ = dir.remove();
                     Err(e)
                 }
             }
         }
         Err(e) => {
+            let _ = cg.remove();
             let _ = dir.remove();
             Err(e)
         }
@@ -156,6 +167,7 @@ pub fn kill_quietly(pid: i32) {
 }
 
 /// Start the controller and drive the sync protocol until READY.
+#[allow(clippy::too_many_arguments)] // one call site; the pieces of one create
 /// Returns the container process's host pid.
 fn spawn_container(
     g: &Global,
@@ -166,6 +178,7 @@ fn spawn_container(
     dir: &state::Dir,
     bundle: &str,
     rootfs: &str,
+    cg: &crate::cgroup::Cgroup,
 ) -> Result<i32> {
     let exe = spawn::sealed_self()?;
     let cfg = spawn::config_memfd(buf)?;
@@ -212,7 +225,7 @@ fn spawn_container(
     let ctl = spawn::controller(exe.as_fd(), &args)?;
     drop(child);
     crate::log::debug(g, format_args!("controller pid {ctl}"));
-    let r = drive(spec, ctl, &parent).and_then(|(pid, listener)| {
+    let r = drive(spec, ctl, &parent, cg).and_then(|(pid, listener)| {
         if let Some(fd) = listener {
             send_seccomp_listener(spec, id, bundle, pid, fd.as_fd())?;
         }
@@ -230,7 +243,7 @@ fn spawn_container(
 
 /// Answer the controller and container until both PID and READY arrived.
 /// Returns the container's pid and the seccomp listener, if one was sent.
-fn drive(spec: &Spec<'_>, ctl: i32, sock: &OwnedFd) -> Result<(i32, Option<OwnedFd>)> {
+fn drive(spec: &Spec<'_>, ctl: i32, sock: &OwnedFd, cg: &crate::cgroup::Cgroup) -> Result<(i32, Option<OwnedFd>)> {
     let mut pid = None;
     let mut listener = None;
     // PID comes from the controller, READY from the container process: two
@@ -260,11 +273,19 @@ fn drive(spec: &Spec<'_>, ctl: i32, sock: &OwnedFd) -> Result<(i32, Option<Owned
                 }
                 sync::send(sock.as_fd(), Kind::IdmapAck, 0)?;
             }
+            Kind::CgroupReq => {
+                if let Err(e) = cg.join(ctl) {
+                    return fail(pid, e);
+                }
+                sync::send(sock.as_fd(), Kind::CgroupAck, 0)?;
+            }
             Kind::Pid => pid = Some(msg.value),
             Kind::SeccompFd => listener = msg.fd,
             Kind::Ready => ready = true,
             Kind::Error => return fail(pid, msg.to_error()),
-            Kind::IdmapAck => return fail(pid, err!("sync protocol:", "unexpected IDMAP_ACK")),
+            Kind::IdmapAck | Kind::CgroupAck => {
+                return fail(pid, err!("sync protocol:", "unexpected {:?}", msg.kind))
+            }
         }
         if let (Some(p), true) = (pid, ready) {
             return Ok((p, listener));

@@ -5,6 +5,10 @@
 //! ```text
 //!  parent (husk create)          controller (husk init)        container (pid 1)
 //!  ────────────────────          ──────────────────────        ─────────────────
+//!                        ◄────── CGROUP_REQ  first thing, before any namespace;
+//!  moves the controller ───────► CGROUP_ACK  parent has put it in the container's
+//!  into its cgroups                          cgroups (src/cgroup), so the cgroup
+//!                                            namespace it unshares is rooted there
 //!                        ◄────── IDMAP_REQ   unshared a user ns; parent writes
 //!  writes uid_map/gid_map ─────► IDMAP_ACK   its uid_map/gid_map from outside
 //!                        ◄────── PID         host pid of the container process,
@@ -42,6 +46,8 @@ pub enum Kind {
     Ready = 4,
     Error = 5,
     SeccompFd = 6,
+    CgroupReq = 7,
+    CgroupAck = 8,
 }
 
 impl Kind {
@@ -53,6 +59,8 @@ impl Kind {
             4 => Kind::Ready,
             5 => Kind::Error,
             6 => Kind::SeccompFd,
+            7 => Kind::CgroupReq,
+            8 => Kind::CgroupAck,
             _ => return None,
         })
     }
@@ -127,6 +135,16 @@ fn cut(s: &str, max: usize) -> &str {
         end -= 1;
     }
     &s[..end]
+}
+
+/// Send `req` and wait for `ack` (an ERROR frame comes back as the error).
+pub fn request(fd: BorrowedFd<'_>, req: Kind, ack: Kind) -> Result<()> {
+    send(fd, req, 0)?;
+    match recv(fd)? {
+        Some(m) if m.kind == ack => Ok(()),
+        Some(m) if m.kind == Kind::Error => Err(m.to_error()),
+        _ => Err(err!("sync protocol:", "no {:?} after {:?}", ack, req)),
+    }
 }
 
 /// Receive one frame; `None` at EOF (every other end closed).

@@ -14,6 +14,8 @@ use rustix::thread::{LinkNameSpaceType, UnshareFlags};
 
 /// Join and create the config's namespaces, in the right order.
 pub fn enter(spec: &Spec<'_>, sync: BorrowedFd<'_>) -> Result<()> {
+    // 0. Be moved into the container's cgroups before any namespace (sync.rs).
+    sync::request(sync, Kind::CgroupReq, Kind::CgroupAck)?;
     let Some(linux) = &spec.linux else { return Ok(()) };
     let nss = &linux.namespaces;
     // 1. The user namespace: join, or create and have the parent map it.

@@ -66,7 +66,10 @@ fn pivot() -> Result<()> {
 fn on_initramfs() -> bool {
     const RAMFS_MAGIC: i64 = 0x8584_58f6;
     const TMPFS_MAGIC: i64 = 0x0102_1994;
-    matches!(fs::statfs("/"), Ok(s) if s.f_type as i64 == RAMFS_MAGIC || s.f_type as i64 == TMPFS_MAGIC)
+    // f_type is i32 on 32-bit arches, i64 on 64-bit ones.
+    #[allow(clippy::unnecessary_cast)]
+    let magic = |s: &fs::StatFs| s.f_type as i64;
+    matches!(fs::statfs("/"), Ok(s) if magic(&s) == RAMFS_MAGIC || magic(&s) == TMPFS_MAGIC)
 }
 
 /// After the switch: the configured rootfs propagation applies to the new /.
@@ -167,8 +170,11 @@ fn mount_fs(tp: &std::ffi::CStr, fstype: &str, flags: u64, opts: &str, dest: &st
         sys::mount(Some(&ft), tp, Some(&ft), flags, (!opts.is_empty()).then_some(data.as_c_str()))
             .ctx("mount", format_args!("{fstype} ({opts}) under {dest}"))
     } else {
-        let src = std::ffi::CString::new(host).unwrap_or_default();
-        sys::mount(Some(&src), tp, None, MS_BIND | MS_REC, None).ctx("bind mount", format_args!("{host} under {dest}"))?;
+        // The container's own cgroup in that hierarchy (runc binds the same),
+        // never the host's whole tree.
+        let own = crate::cgroup::own_dir(host).unwrap_or_else(|| host.to_string());
+        let src = std::ffi::CString::new(own.as_str()).unwrap_or_default();
+        sys::mount(Some(&src), tp, None, MS_BIND | MS_REC, None).ctx("bind mount", format_args!("{own} under {dest}"))?;
         // Read-only is applied to the whole tree by the caller's final remount.
         let _ = flags;
         Ok(())
@@ -178,5 +184,17 @@ fn mount_fs(tp: &std::ffi::CStr, fstype: &str, flags: u64, opts: &str, dest: &st
 fn own_cgroup_ns() -> bool {
     let a = fs::stat("/proc/self/ns/cgroup");
     let b = fs::stat("/proc/1/ns/cgroup");
-    matches!((a, b), (Ok(a), Ok(b)) if a.st_ino != b.st_ino)
+    match (a, b) {
+        (Ok(a), Ok(b)) => a.st_ino != b.st_ino,
+        // /proc/1 is often not readable here (EACCES: ptrace access to the
+        // host's init). In a cgroup namespace rooted at the container's own
+        // cgroup, the host's cgroup mounts show roots above it ("/..").
+        _ => std::fs::read_to_string("/proc/self/mountinfo").is_ok_and(|info| {
+            info.lines().any(|l| {
+                l.split_once(" - ").is_some_and(|(pre, post)| {
+                    post.starts_with("cgroup") && pre.split(' ').nth(3).is_some_and(|root| root.starts_with("/.."))
+                })
+            })
+        }),
+    }
 }

@@ -29,7 +29,9 @@ mod tables;
 #[cfg(test)]
 mod tests;
 
+#[allow(unused_imports)] // the tests and the bench figures use them
 pub use bpf::SockFilter;
+#[allow(unused_imports)]
 pub use compile::{compile, program_len, Program};
 pub use tables::{is_known_syscall, Abi};
 
@@ -39,6 +41,7 @@ use core::fmt::{self, Write};
 /// The machine architecture husk is built for; it decides which ABIs a
 /// filter covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(dead_code)] // each build constructs its own arch; the tests use all four
 pub enum Arch {
     X86_64,
     Aarch64,

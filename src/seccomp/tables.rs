@@ -36,6 +36,7 @@ pub enum Abi {
     Riscv64,
 }
 
+#[allow(dead_code)] // used by the tests of every arch
 impl Abi {
     pub const ALL: [Abi; 6] = [
         Abi::X86_64,

@@ -4,6 +4,7 @@
 //! which std already links), with numbers from linux-raw-sys for the target
 //! architecture, so the same code serves x86_64, aarch64, arm and riscv64.
 
+pub mod bpf;
 pub mod seccomp;
 
 use core::ffi::{c_char, c_int, c_long, CStr};
@@ -179,11 +180,6 @@ impl SigSet {
         // SAFETY: both pointers are valid sigset_t buffers.
         unsafe { sigprocmask(0, self, &mut old) };
         old
-    }
-    /// Install this set as the mask (SIG_SETMASK).
-    pub fn set_mask(&self) {
-        // SAFETY: valid sigset_t; old mask not wanted (NULL).
-        unsafe { sigprocmask(2, self, core::ptr::null_mut()) };
     }
     /// Wait for a signal of this (blocked) set; returns its number.
     pub fn wait(&self) -> Result<i32, Errno> {

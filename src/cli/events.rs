@@ -1,0 +1,121 @@
+//! `husk events [--stats] [--interval 5s] ID`: runc's event stream. With
+//! --stats, one stats object (runc's types.Stats) and exit; otherwise a
+//! stats object every interval and `{"type":"oom","id":ID}` whenever the
+//! OOM killer kills in the container's memory cgroup, until it stops.
+//! The OOM counter (memory.oom_control / memory.events "oom_kill") is
+//! polled every 100 ms, so no eventfd or inotify is held open.
+
+use super::{parse_with_id, Global};
+use crate::cgroup::{stats, Cgroup};
+use crate::error::Result;
+use crate::state::{self, Status};
+use lexopt::{Arg, Parser, ValueExt};
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+/// `5s`, `100ms`, `1m`, `1h`, or a plain number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration> {
+    let (num, unit) = match s.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => (&s[..i], &s[i..]),
+        None => (s, "s"),
+    };
+    let n: f64 = num
+        .parse()
+        .map_err(|_| err!("invalid duration", "\"{s}\""))?;
+    let secs = match unit {
+        "ns" => n / 1e9,
+        "us" | "µs" => n / 1e6,
+        "ms" => n / 1e3,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => bail!("invalid duration", "\"{s}\""),
+    };
+    if !(secs > 0.0 && secs < 1e9) {
+        bail!("invalid duration", "\"{s}\": must be positive");
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
+    let mut once = false;
+    let mut interval = Duration::from_secs(5);
+    let mut extra = Vec::new();
+    let id = parse_with_id(
+        p,
+        |p, a| {
+            Ok(match a {
+                Arg::Long("stats") => {
+                    once = true;
+                    true
+                }
+                Arg::Long("interval") => {
+                    let v = p
+                        .value()
+                        .map_err(super::bad_arg)?
+                        .string()
+                        .map_err(super::bad_arg)?;
+                    interval = parse_duration(&v)?;
+                    true
+                }
+                _ => false,
+            })
+        },
+        &mut extra,
+    )?;
+    if let Some(x) = extra.first() {
+        bail!("unexpected argument", "\"{x}\"");
+    }
+    let dir = state::open_dir(&g.root, &id)?;
+    let r = dir.load()?;
+    if dir.status(&r) == Status::Stopped {
+        bail!("container not running");
+    }
+    // Do not hold the container's lock while streaming.
+    drop(dir);
+    let cg = Cgroup::load(&r.cgroups)?;
+    let mut out = std::io::stdout();
+    if once {
+        let _ = writeln!(out, "{}", stats::json(&id, &cg));
+        return Ok(0);
+    }
+    let tick = interval.min(Duration::from_millis(100));
+    let mut ooms = stats::oom_kills(&cg);
+    let mut next = Instant::now();
+    loop {
+        let alive = state::alive(r.pid, r.start_time);
+        let now = stats::oom_kills(&cg);
+        if now > ooms {
+            ooms = now;
+            let _ = writeln!(out, "{{\"type\":\"oom\",\"id\":\"{id}\"}}");
+        }
+        if !alive {
+            return Ok(0);
+        }
+        if Instant::now() >= next {
+            if writeln!(out, "{}", stats::json(&id, &cg))
+                .and_then(|_| out.flush())
+                .is_err()
+            {
+                return Ok(0);
+            }
+            next = Instant::now() + interval;
+        }
+        let _ = out.flush();
+        std::thread::sleep(tick);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("5s").unwrap(), Duration::from_secs(5));
+        assert_eq!(parse_duration("100ms").unwrap(), Duration::from_millis(100));
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert!(parse_duration("0s").is_err() && parse_duration("5x").is_err());
+    }
+}
