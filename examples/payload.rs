@@ -65,6 +65,7 @@ const SYSCALLS: &[(&str, [c_long; 4])] = &[
     ("acct", [163, 89, 51, 89]),
     ("open_by_handle_at", [304, 265, 371, 265]),
     ("io_uring_setup", [425, 425, 425, 425]),
+    ("ioprio_get", [252, 31, 315, 31]),
 ];
 
 const ARCH: usize = if cfg!(target_arch = "x86_64") {

@@ -192,7 +192,7 @@ impl Dir {
 
     /// Remove the directory and what husk put in it.
     pub fn remove(self) -> Result<()> {
-        for name in ["state", "state.tmp", FIFO] {
+        for name in ["state", "state.tmp", FIFO, crate::controller::hooks::SAVED] {
             match fs::unlinkat(&self.fd, name, fs::AtFlags::empty()) {
                 Ok(()) | Err(rustix::io::Errno::NOENT) => {}
                 Err(e) => return Err(e).ctx("remove", format_args!("{}/{name}", self.path.display())),

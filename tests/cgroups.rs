@@ -1,7 +1,7 @@
 //! cgroups (issue 4) on the host, whatever its layout (this machine family is a v1/v2 hybrid):
 //! limits asserted through their effects inside real containers, pause/resume, ps, kill --all,
 //! update, events, cgroupsPath semantics, and that nothing is left behind (also on failure).
-//! Pure-v2 paths run in the VM (tests/cgroups_v2.sh through targets/vm.sh --cgroup-v2).
+//! Pure-v2 paths run in the VM (tests/vm/cgroup-v2.sh through targets/vm.sh --cgroup-v2).
 #[macro_use]
 mod common;
 

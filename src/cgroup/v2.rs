@@ -79,9 +79,15 @@ fn v1_only(what: &str) -> Result<()> {
 }
 
 /// memory.max, memory.swap.max, memory.low; v1-only fields are errors.
+/// An update that lifts the memory limit (-1) without naming swap lifts
+/// swap too, as `runc update` does ("set both memory and swap to unlimited").
 pub fn memory(d: &str, m: &Memory, update: bool) -> Result<()> {
     const C: &str = "memory";
     let limit = m.limit.unwrap_or(0);
+    let swap = match m.swap {
+        None if update && limit == -1 => -1,
+        s => s.unwrap_or(0),
+    };
     if update && m.check_before_update == Some(true) && limit > 0 {
         let usage = files::read_u64(d, "memory.current").unwrap_or(0);
         if (limit as u64) < usage {
@@ -91,8 +97,12 @@ pub fn memory(d: &str, m: &Memory, update: bool) -> Result<()> {
             );
         }
     }
-    if let Some(s) = swap_max(m.swap.unwrap_or(0), limit)? {
-        write(d, "memory.swap.max", &s, C)?;
+    if let Some(s) = swap_max(swap, limit)? {
+        // Without swap accounting there is no memory.swap.max: "no swap
+        // limit" and "no swap" then hold already (runc ignores them too).
+        if files::exists(d, "memory.swap.max") || (s != "max" && s != "0") {
+            write(d, "memory.swap.max", &s, C)?;
+        }
     }
     if limit != 0 {
         write(d, "memory.max", &num(limit), C)?;
@@ -116,6 +126,28 @@ pub fn memory(d: &str, m: &Memory, update: bool) -> Result<()> {
     Ok(())
 }
 
+/// cpu.max for `quota` and `period` (0 = not given): a period alone keeps
+/// the quota the cgroup has (`runc update --cpu-period` keeps the quota
+/// it recorded; a new cgroup's is "max"), a quota alone keeps the period
+/// (the kernel keeps it when the value has none).
+fn cpu_max(current: Option<&str>, quota: i64, period: u64) -> String {
+    let mut v = if quota > 0 {
+        quota.to_string()
+    } else if quota < 0 {
+        "max".into()
+    } else {
+        current
+            .and_then(|t| t.split_whitespace().next())
+            .filter(|q| *q == "max" || q.parse::<u64>().is_ok())
+            .unwrap_or("max")
+            .to_string()
+    };
+    if period != 0 {
+        v.push_str(&format!(" {period}"));
+    }
+    v
+}
+
 /// cpu.weight, cpu.max, cpu.max.burst, cpu.idle; realtime is v1 only.
 pub fn cpu(d: &str, c: &Cpu<'_>) -> Result<()> {
     const C: &str = "cpu";
@@ -128,15 +160,8 @@ pub fn cpu(d: &str, c: &Cpu<'_>) -> Result<()> {
     let quota = c.quota.unwrap_or(0);
     let period = c.period.unwrap_or(0);
     if quota != 0 || period != 0 {
-        let mut v = if quota > 0 {
-            quota.to_string()
-        } else {
-            "max".into()
-        };
-        if period != 0 {
-            v.push_str(&format!(" {period}"));
-        }
-        write(d, "cpu.max", &v, C)?;
+        let current = files::read(d, "cpu.max");
+        write(d, "cpu.max", &cpu_max(current.as_deref(), quota, period), C)?;
     }
     write_opt(d, "cpu.max.burst", c.burst, C)?;
     write_opt(d, "cpu.idle", c.idle, C)?;
@@ -237,5 +262,14 @@ mod tests {
         assert_eq!(swap_max(300, 100).unwrap().as_deref(), Some("200"));
         assert_eq!(swap_max(0, 100).unwrap(), None);
         assert!(swap_max(50, 100).is_err() && swap_max(50, 0).is_err());
+        // cpu.max: runc's update.bats "update cgroup cpu limits" and "set cpu period with no quota"
+        assert_eq!(
+            cpu_max(Some("500000 1000000\n"), 0, 900000),
+            "500000 900000"
+        );
+        assert_eq!(cpu_max(Some("500000 900000\n"), 600000, 0), "600000");
+        assert_eq!(cpu_max(Some("600000 900000\n"), -1, 0), "max");
+        assert_eq!(cpu_max(Some("max 100000\n"), 0, 1000000), "max 1000000");
+        assert_eq!(cpu_max(None, 0, 50000), "max 50000");
     }
 }

@@ -46,7 +46,9 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
         }
     }
     remove_cgroups(&r)?;
+    let saved = crate::controller::hooks::load_saved(&dir);
     dir.remove()?;
+    crate::controller::hooks::poststop(g, saved.as_deref(), &r);
     Ok(0)
 }
 

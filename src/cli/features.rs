@@ -14,6 +14,9 @@ const MOUNT_OPTIONS: &[&str] = &[
     "suid", "sync", "unbindable",
 ];
 
+/// Hook kinds husk runs (controller/hooks.rs).
+const HOOKS: &[&str] = &["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"];
+
 fn list(items: &[&str]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| format!("\"{s}\"")).collect();
     format!("[{}]", quoted.join(","))
@@ -26,16 +29,19 @@ pub fn main(_g: &Global, p: &mut Parser) -> Result<u8> {
     let mut seccomp = String::new();
     let _ = crate::seccomp::write_features(&mut seccomp);
     println!(
-        "{{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.3.0\",\"hooks\":[],\"mountOptions\":{},\
+        "{{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.3.0\",\"hooks\":{hooks},\"mountOptions\":{},\
 \"linux\":{{\"namespaces\":{},\"capabilities\":{},\"cgroup\":{{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false,\"rdma\":true}},\
-\"seccomp\":{},\"apparmor\":{{\"enabled\":false}},\"selinux\":{{\"enabled\":false}},\
+\"seccomp\":{},\"apparmor\":{{\"enabled\":{apparmor}}},\"selinux\":{{\"enabled\":{selinux}}},\
 \"intelRdt\":{{\"enabled\":false}},\"mountExtensions\":{{\"idmap\":{{\"enabled\":false}}}},\"netDevices\":{{\"enabled\":false}}}},\
 \"annotations\":{{\"org.husk.version\":\"{}\"}}}}",
         list(MOUNT_OPTIONS),
         list(&namespaces),
         list(&caps),
         seccomp,
-        env!("CARGO_PKG_VERSION")
+        env!("CARGO_PKG_VERSION"),
+        hooks = list(HOOKS),
+        apparmor = crate::init::lsm::apparmor_enabled(),
+        selinux = crate::init::lsm::selinux_enabled(),
     );
     Ok(0)
 }

@@ -38,9 +38,12 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
         controller::kill_quietly(c.record.pid);
         let _ = super::delete::wait_gone(&c.record);
         let _ = super::delete::remove_cgroups(&c.record);
+        let saved = crate::controller::hooks::load_saved(&c.dir);
         let _ = c.dir.remove();
+        crate::controller::hooks::poststop(g, saved.as_deref(), &c.record);
         return Err(e);
     }
+    crate::controller::hooks::poststart(g, &c.dir, &c.record);
     if detach {
         return Ok(0);
     }
@@ -50,7 +53,9 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
     let code = wait_forwarding(pid, &forward);
     let dir = state::open_dir(&g.root, &id)?;
     super::delete::remove_cgroups(&c.record)?;
+    let saved = crate::controller::hooks::load_saved(&dir);
     dir.remove()?;
+    crate::controller::hooks::poststop(g, saved.as_deref(), &c.record);
     code
 }
 
@@ -60,7 +65,9 @@ fn wait_forwarding(pid: i32, set: &SigSet) -> Result<u8> {
     let target = Pid::from_raw(pid).ok_or_else(|| crate::err!("bad pid", "{pid}"))?;
     loop {
         // Reap everything that ended; orphans of the container land here too.
-        while let Some((p, st)) = rustix::process::waitpid(None, WaitOptions::NOHANG).unwrap_or(None) {
+        // wait(2) for any child: waitpid(None) is pid 0, this process group
+        // only, and a container with a terminal is in a session of its own.
+        while let Some((p, st)) = rustix::process::wait(WaitOptions::NOHANG).unwrap_or(None) {
             if p == target {
                 if let Some(code) = st.exit_status() {
                     return Ok(code as u8);

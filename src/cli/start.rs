@@ -11,6 +11,10 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
     let id = only_id(p)?;
     let dir = state::open_dir(&g.root, &id)?;
     start(&dir)?;
+    // runtime.md#lifecycle step 9: after the program started, before start returns.
+    if let Ok(r) = dir.load() {
+        crate::controller::hooks::poststart(g, &dir, &r);
+    }
     Ok(0)
 }
 

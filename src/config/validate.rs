@@ -44,13 +44,12 @@ pub fn validate(spec: &Spec<'_>, need_process: bool) -> Result<()> {
         }
     }
     if let Some(h) = &spec.hooks {
-        if !h.is_empty() {
-            unsupported("hooks")?;
-        }
+        crate::controller::hooks::check(h)?;
     }
     if let Some(l) = &spec.linux {
         linux(l, spec)?;
     }
+    crate::init::lsm::check(spec)?;
     match &spec.process {
         Some(p) => process(p)?,
         None if need_process => bail!("invalid config.json:", "process is missing"),
@@ -159,9 +158,6 @@ fn process(p: &super::Process<'_>) -> Result<()> {
     if !p.cwd.starts_with('/') {
         bail!("invalid config.json:", "process.cwd \"{}\" is not absolute", p.cwd);
     }
-    if p.terminal {
-        unsupported("process.terminal")?;
-    }
     for (i, e) in p.env.iter().enumerate() {
         if !e.contains('=') {
             bail!("invalid config.json:", "process.env[{i}] \"{e}\" is not KEY=value");
@@ -184,20 +180,14 @@ fn process(p: &super::Process<'_>) -> Result<()> {
             bail!("invalid config.json:", "process.rlimits {}: soft limit {} is above hard limit {}", r.typ, r.soft, r.hard);
         }
     }
-    if p.apparmor_profile.is_some_and(|s| !s.is_empty()) {
-        unsupported("process.apparmorProfile")?;
+    if let Some(io) = &p.io_priority {
+        crate::init::sched::check_io_priority(io)?;
     }
-    if p.selinux_label.is_some_and(|s| !s.is_empty()) {
-        unsupported("process.selinuxLabel")?;
+    if let Some(s) = &p.scheduler {
+        crate::init::sched::check_scheduler(s)?;
     }
-    if p.io_priority.is_some() {
-        unsupported("process.ioPriority")?;
-    }
-    if p.scheduler.is_some() {
-        unsupported("process.scheduler")?;
-    }
-    if p.exec_cpu_affinity.is_some() {
-        unsupported("process.execCPUAffinity")?;
+    if let Some(a) = &p.exec_cpu_affinity {
+        crate::init::sched::check_affinity(a)?;
     }
     Ok(())
 }
@@ -259,26 +249,19 @@ fn linux(l: &super::Linux<'_>, spec: &Spec<'_>) -> Result<()> {
     if let Some(s) = &l.seccomp {
         s.validate()?;
     }
-    if !l.devices.is_empty() {
-        unsupported("linux.devices")?;
-    }
+    crate::init::devices::check(l)?;
     if !l.net_devices.is_empty() {
         unsupported("linux.netDevices")?;
     }
-    if !l.sysctl.is_empty() {
-        unsupported("linux.sysctl")?;
-    }
+    crate::init::sysctl::check(l)?;
     if l.intel_rdt.is_some() {
         unsupported("linux.intelRdt")?;
     }
-    if l.personality.is_some() {
-        unsupported("linux.personality")?;
+    if let Some(p) = &l.personality {
+        crate::init::sched::check_personality(p)?;
     }
     if l.memory_policy.is_some() {
         unsupported("linux.memoryPolicy")?;
-    }
-    if l.mount_label.is_some_and(|s| !s.is_empty()) {
-        unsupported("linux.mountLabel")?;
     }
     Ok(())
 }

@@ -5,6 +5,9 @@
 //! Any failure undoes what was made: the children are killed (their mounts
 //! die with their mount namespace) and the state dir is removed.
 
+pub mod console;
+pub mod hooks;
+mod rootless;
 pub mod spawn;
 pub mod sync;
 
@@ -51,18 +54,14 @@ pub fn create(g: &Global, id: &str, o: &Options) -> Result<Created> {
     let buf = config::load::read(&bundle)?;
     let spec = config::load::parse(&buf)?;
     config::validate::validate(&spec, true)?;
-    if o.console_socket.is_some() {
-        bail!("not supported yet:", "--console-socket (terminals come with process.terminal)");
-    }
-    if o.preserve_fds > 0 {
-        bail!("not supported yet:", "--preserve-fds");
-    }
+    console::check(o, &spec)?;
+    crate::init::caps::note_missing(g, &spec);
     let rootfs = rootfs_path(&bundle, &spec)?;
     let bundle_s = utf8(&bundle, "bundle")?;
     let rootfs_s = utf8(&rootfs, "rootfs")?;
     let dir = state::create_dir(&g.root, id)?;
     // The cgroups come first: the controller joins them before any namespace.
-    let cg = match crate::cgroup::Cgroup::create(g, id, &spec) {
+    let cg = match rootless::cgroup(g, &spec, crate::cgroup::Cgroup::create(g, id, &spec)) {
         Ok(cg) => cg,
         Err(e) => {
             let _ = dir.remove();
@@ -87,6 +86,7 @@ pub fn create(g: &Global, id: &str, o: &Options) -> Result<Created> {
                     cgroups: cg.paths(),
                 };
                 dir.save(&record)?;
+                hooks::save(&dir, spec.hooks.as_ref(), &buf)?;
                 if let Some(pf) = &o.pid_file {
                     write_pid_file(pf, pid)?;
                 }
@@ -98,6 +98,7 @@ pub fn create(g: &Global, id: &str, o: &Options) -> Result<Created> {
                     kill_quietly(pid);
                     let _ = cg.remove();
                     let _ = dir.remove();
+                    hooks::poststop_after_failed_create(g, &spec, id, bundle_s);
                     Err(e)
                 }
             }
@@ -105,6 +106,7 @@ pub fn create(g: &Global, id: &str, o: &Options) -> Result<Created> {
         Err(e) => {
             let _ = cg.remove();
             let _ = dir.remove();
+            hooks::poststop_after_failed_create(g, &spec, id, bundle_s);
             Err(e)
         }
     }
@@ -206,6 +208,8 @@ fn spawn_container(
         None,
     )
     .ctx("socketpair", format_args!("for the sync protocol"))?;
+    let (listen_fds, extra_fds) = console::extra_fds(o)?;
+    let console_sock = console::connect(o)?;
     let mut flags = 0;
     if o.no_pivot {
         flags |= INIT_NO_PIVOT;
@@ -221,11 +225,13 @@ fn spawn_container(
         bundle,
         rootfs,
         id,
+        listen_fds,
+        extra_fds,
     };
     let ctl = spawn::controller(exe.as_fd(), &args)?;
     drop(child);
     crate::log::debug(g, format_args!("controller pid {ctl}"));
-    let r = drive(spec, ctl, &parent, cg).and_then(|(pid, listener)| {
+    let r = drive(spec, ctl, &parent, cg, (id, bundle, console_sock.as_ref())).and_then(|(pid, listener)| {
         if let Some(fd) = listener {
             send_seccomp_listener(spec, id, bundle, pid, fd.as_fd())?;
         }
@@ -243,7 +249,14 @@ fn spawn_container(
 
 /// Answer the controller and container until both PID and READY arrived.
 /// Returns the container's pid and the seccomp listener, if one was sent.
-fn drive(spec: &Spec<'_>, ctl: i32, sock: &OwnedFd, cg: &crate::cgroup::Cgroup) -> Result<(i32, Option<OwnedFd>)> {
+/// `side`: id, bundle and console socket, for hooks and the terminal.
+fn drive(
+    spec: &Spec<'_>,
+    ctl: i32,
+    sock: &OwnedFd,
+    cg: &crate::cgroup::Cgroup,
+    side: (&str, &str, Option<&OwnedFd>),
+) -> Result<(i32, Option<OwnedFd>)> {
     let mut pid = None;
     let mut listener = None;
     // PID comes from the controller, READY from the container process: two
@@ -283,7 +296,20 @@ fn drive(spec: &Spec<'_>, ctl: i32, sock: &OwnedFd, cg: &crate::cgroup::Cgroup) 
             Kind::SeccompFd => listener = msg.fd,
             Kind::Ready => ready = true,
             Kind::Error => return fail(pid, msg.to_error()),
-            Kind::IdmapAck | Kind::CgroupAck => {
+            Kind::HooksReq => {
+                // The container sends its host pid: PID may not be here yet.
+                let p = if msg.value > 0 { msg.value } else { pid.unwrap_or(0) };
+                if let Err(e) = hooks::create_runtime(spec, side.0, side.1, p) {
+                    return fail(pid.or(Some(p).filter(|p| *p > 0)), e);
+                }
+                sync::send(sock.as_fd(), Kind::HooksAck, 0)?;
+            }
+            Kind::ConsoleFd => {
+                if let Err(e) = console::send_master(side.2, msg.fd) {
+                    return fail(pid, e);
+                }
+            }
+            Kind::IdmapAck | Kind::CgroupAck | Kind::HooksAck => {
                 return fail(pid, err!("sync protocol:", "unexpected {:?}", msg.kind))
             }
         }
@@ -330,12 +356,7 @@ fn host_ids(spec: &Spec<'_>) -> (u32, u32) {
 fn write_id_maps(spec: &Spec<'_>, pid: i32) -> Result<()> {
     let Some(l) = &spec.linux else { return Ok(()) };
     for (file, maps) in [("uid_map", &l.uid_mappings), ("gid_map", &l.gid_mappings)] {
-        let mut text = String::new();
-        for m in maps.iter() {
-            text.push_str(&format!("{} {} {}\n", m.container_id, m.host_id, m.size));
-        }
-        let path = format!("/proc/{pid}/{file}");
-        std::fs::write(&path, text.as_bytes()).ctx("write", format_args!("{path}"))?;
+        rootless::write_map(pid, file, maps)?;
     }
     Ok(())
 }

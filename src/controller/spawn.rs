@@ -52,6 +52,10 @@ pub struct InitArgs<'a> {
     pub bundle: &'a str,
     pub rootfs: &'a str,
     pub id: &'a str,
+    /// Socket-activation fds (LISTEN_FDS) among `extra_fds`.
+    pub listen_fds: u32,
+    /// Fds from 3 on that reach the user's program (LISTEN_FDS + --preserve-fds).
+    pub extra_fds: u32,
 }
 
 /// Fork and exec the sealed copy as `husk init …`; returns the controller's pid.
@@ -66,6 +70,8 @@ pub fn controller(exe: BorrowedFd<'_>, a: &InitArgs<'_>) -> Result<i32> {
         a.rootfs.to_string(),
         a.id.to_string(),
         a.bundle.to_string(),
+        a.listen_fds.to_string(),
+        a.extra_fds.to_string(),
     ];
     let cs: Vec<CString> = words
         .iter()

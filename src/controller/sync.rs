@@ -13,6 +13,12 @@
 //!  writes uid_map/gid_map ─────► IDMAP_ACK   its uid_map/gid_map from outside
 //!                        ◄────── PID         host pid of the container process,
 //!                                            then the controller exits
+//!                        ◄─────────────────────────────────── HOOKS_REQ  mounts done,
+//!  runs prestart and createRuntime hooks                             before pivot_root
+//!  (controller/hooks.rs) ───────────────────────────────────► HOOKS_ACK  (only when the
+//!                                                                    config has such hooks)
+//!                        ◄─────────────────────────────────── CONSOLE_FD  pty master
+//!  sends it to --console-socket (SCM_RIGHTS)                         (process.terminal)
 //!                        ◄─────────────────────────────────── SECCOMP_FD  the NOTIFY
 //!                                                                    listener (SCM_RIGHTS),
 //!  parent hands it to linux.seccomp.listenerPath                     when the profile has one
@@ -48,6 +54,9 @@ pub enum Kind {
     SeccompFd = 6,
     CgroupReq = 7,
     CgroupAck = 8,
+    HooksReq = 9,
+    HooksAck = 10,
+    ConsoleFd = 11,
 }
 
 impl Kind {
@@ -61,6 +70,9 @@ impl Kind {
             6 => Kind::SeccompFd,
             7 => Kind::CgroupReq,
             8 => Kind::CgroupAck,
+            9 => Kind::HooksReq,
+            10 => Kind::HooksAck,
+            11 => Kind::ConsoleFd,
             _ => return None,
         })
     }

@@ -45,6 +45,18 @@ fn last_cap() -> u32 {
         .unwrap_or(40)
 }
 
+/// At create: names the running kernel does not know are left out of every
+/// set (as runc does); say so with a debug note.
+pub fn note_missing(g: &crate::cli::Global, spec: &crate::config::Spec<'_>) {
+    let Some(c) = spec.process.as_ref().and_then(|p| p.capabilities.as_ref()) else { return };
+    let last = last_cap();
+    for (l, set) in [(&c.bounding, "bounding"), (&c.effective, "effective"), (&c.inheritable, "inheritable"), (&c.permitted, "permitted"), (&c.ambient, "ambient")] {
+        for n in l.iter().filter(|n| number(n).is_some_and(|c| c > last)) {
+            crate::log::debug(g, format_args!("capability {n} ({set}) is unknown to the running kernel (cap_last_cap {last}): dropped"));
+        }
+    }
+}
+
 /// A set as a bit mask; names the kernel lacks are left out (as runc does).
 fn mask(names: &[&str], last: u32) -> u64 {
     names

@@ -1,4 +1,5 @@
-//! The re-executed side of create: `husk init SYNC CONFIG FIFO FLAGS ROOTFS ID BUNDLE`.
+//! The re-executed side of create:
+//! `husk init SYNC CONFIG FIFO FLAGS ROOTFS ID BUNDLE LISTEN_FDS EXTRA_FDS`.
 //!
 //! The controller joins or creates the namespaces, then forks the container
 //! process (pid 1 of a new pid namespace) and exits. The container process
@@ -7,13 +8,18 @@
 //! `husk create` with the step's name; nothing here prints.
 
 pub mod caps;
-mod devices;
+pub mod devices;
+mod hooks;
+pub mod lsm;
 pub mod mounts;
 mod namespaces;
 mod process;
 pub mod rlimits;
 mod rootfs;
+pub mod sched;
 mod seccomp;
+pub mod sysctl;
+mod terminal;
 
 use crate::config::{self, Spec};
 use crate::controller::sync::{self, Kind};
@@ -29,6 +35,11 @@ pub struct Ctx<'a> {
     pub flags: u32,
     pub rootfs: &'a str,
     pub id: &'a str,
+    pub bundle: &'a str,
+    /// Socket-activation fds among `extra_fds` (LISTEN_FDS for the program).
+    pub listen_fds: u32,
+    /// Fds from 3 on that the program keeps (LISTEN_FDS + --preserve-fds).
+    pub extra_fds: u32,
     /// The user's program, resolved before READY so a missing one fails create.
     pub exe: Option<std::ffi::CString>,
     /// The sync socket to `husk create`.
@@ -48,17 +59,26 @@ const STEPS: &[Step] = &[
     ("root propagation", rootfs::prepare),
     ("mounts", mounts::mount_all),
     ("devices", devices::create_defaults),
+    ("config devices", devices::create_config),
+    ("runtime hooks", hooks::runtime),
+    ("createContainer hooks", hooks::create_container),
     ("pivot root", rootfs::enter),
+    ("terminal", terminal::setup),
+    ("sysctl", sysctl::apply),
     ("masked paths", rootfs::masked_paths),
     ("readonly paths", rootfs::readonly_paths),
     ("readonly root", rootfs::readonly_root),
     ("hostname", namespaces::hostname),
     ("keyring", process::session_keyring),
     ("rlimits", rlimits::apply),
+    ("personality", sched::personality),
+    ("io priority", sched::io_priority),
+    ("scheduler", sched::scheduler),
     ("find executable", process::find_executable),
     ("seccomp", seccomp::install_early),
     ("user", process::set_user),
     ("cwd", process::chdir_cwd),
+    ("security labels", lsm::exec_labels),
 ];
 
 /// Entry point of the re-executed controller.
@@ -90,6 +110,9 @@ pub fn main(args: Vec<OsString>) -> Result<u8> {
             flags,
             rootfs: arg(4),
             id: arg(5),
+            bundle: arg(6),
+            listen_fds: arg(7).parse().unwrap_or(0),
+            extra_fds: arg(8).parse().unwrap_or(0),
             exe: None,
             sync: sync.as_fd(),
             filter: None,
@@ -121,6 +144,9 @@ fn read_config(fd: &OwnedFd) -> Result<Vec<u8>> {
 
 /// Namespaces, then fork the container process; the controller then exits.
 fn controller(ctx: &mut Ctx<'_>, sync: BorrowedFd<'_>) -> Result<()> {
+    // execCPUAffinity.initial: before the move into the container's cgroups.
+    let affinity = ctx.spec.process.as_ref().and_then(|p| p.exec_cpu_affinity.as_ref());
+    sched::set_affinity(affinity.and_then(|a| a.initial), "initial")?;
     namespaces::enter(ctx.spec, sync)?;
     match sys::fork_process().ctx("fork", format_args!("the container process"))? {
         Forked::Parent(pid) => sync::send(sync, Kind::Pid, pid),

@@ -99,8 +99,9 @@ pub fn parse_options(opts: &[&str]) -> Result<Parsed> {
 /// Mount every entry of `mounts` under the root, in order.
 pub fn mount_all(ctx: &mut Ctx<'_>) -> Result<()> {
     let root = open_root(ctx.rootfs)?;
+    let label = super::lsm::mount_context(ctx.spec);
     for m in ctx.spec.mounts.iter() {
-        mount_one(root.as_fd(), m)?;
+        mount_one(root.as_fd(), m, label.as_deref())?;
     }
     Ok(())
 }
@@ -119,9 +120,13 @@ fn is_bind(m: &Mount<'_>) -> bool {
     m.typ == Some("bind") || m.options.iter().any(|o| *o == "bind" || *o == "rbind")
 }
 
-fn mount_one(root: BorrowedFd<'_>, m: &Mount<'_>) -> Result<()> {
+/// `label`: linux.mountLabel as a `context=` option, for filesystems that take one.
+fn mount_one(root: BorrowedFd<'_>, m: &Mount<'_>, label: Option<&str>) -> Result<()> {
     let dest = json::string(m.destination, "mounts[].destination")?;
-    let p = parse_options(&m.options)?;
+    let mut p = parse_options(&m.options)?;
+    if let Some(l) = label.filter(|_| !is_bind(m) && !matches!(m.typ, Some("proc" | "sysfs" | "cgroup" | "cgroup2"))) {
+        p.data = if p.data.is_empty() { l.to_string() } else { format!("{},{l}", p.data) };
+    }
     let typ = m.typ.map(|t| json::string(t, "mounts[].type")).transpose()?;
     let src = m.source.map(|s| json::cstring(s, "mounts[].source")).transpose()?;
     if typ.as_deref() == Some("cgroup") {

@@ -145,6 +145,11 @@ fn exec(ctx: &mut Ctx<'_>) -> Result<core::convert::Infallible> {
     for e in p.env.iter() {
         store.push(json::cstring(e, "process.env")?);
     }
+    if ctx.listen_fds > 0 {
+        // Socket activation as runc passes it on: the fds are 3.., for pid 1.
+        store.push(CString::new(format!("LISTEN_FDS={}", ctx.listen_fds)).map_err(|_| err!("bad LISTEN_FDS"))?);
+        store.push(c"LISTEN_PID=1".into());
+    }
     if env_value(&p.env, "HOME").is_none() {
         store.push(CString::new(format!("HOME={}", home_of(p.user.uid))).map_err(|_| err!("bad HOME"))?);
     }
@@ -153,13 +158,16 @@ fn exec(ctx: &mut Ctx<'_>) -> Result<core::convert::Infallible> {
     let mut envp: Vec<*const c_char> = store[nargs..].iter().map(|c| c.as_ptr()).collect();
     envp.push(core::ptr::null());
 
-    // No host fd may reach the user's program (CVE-2024-21626 class).
-    sys::cloexec_from(3).ctx("close_range", format_args!("fds from 3 on"))?;
+    // No host fd may reach the user's program (CVE-2024-21626 class), but
+    // for the ones --preserve-fds / LISTEN_FDS hand on (3 .. 3+extra).
+    sys::cloexec_from(3 + ctx.extra_fds).ctx("close_range", format_args!("fds from {} on", 3 + ctx.extra_fds))?;
     let fifo_path = format!("/proc/self/fd/{}", ctx.fifo.as_raw_fd());
     let w = fs::open(fifo_path.as_str(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
         .ctx("open exec fifo", format_args!("(waiting for start)"))?;
     rustix::io::write(&w, b"0").ctx("write exec fifo", format_args!(""))?;
     drop(w);
+    super::hooks::start_container(ctx)?;
+    super::sched::final_affinity(ctx)?;
     if p.no_new_privileges {
         rustix::thread::set_no_new_privs(true).ctx("prctl", format_args!("PR_SET_NO_NEW_PRIVS"))?;
     }

@@ -36,7 +36,7 @@ pub mod spec;
 pub use exec::{exec, Out, Report, Spawned};
 pub use json::Json;
 pub use leaks::{cgroup_dirs_named, cmdline, host_ns, leaks, mounts_under, start_time};
-pub use rootfs::{copy_tree, payload, rootfs_cache};
+pub use rootfs::{copy_tree, example, payload, rootfs_cache};
 pub use spec::Spec;
 
 use rootfs::busybox;

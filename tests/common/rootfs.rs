@@ -40,6 +40,11 @@ fn mtime(p: &Path) -> i64 {
     fs::metadata(p).map_or(0, |m| m.mtime())
 }
 
+/// An example binary of this build (cargo test builds every example), e.g. `recvtty`.
+pub fn example(name: &str) -> PathBuf {
+    profile_dir().join("examples").join(name)
+}
+
 /// The static payload binary; built with cargo if missing or older than its source.
 pub fn payload() -> &'static Path {
     static P: OnceLock<PathBuf> = OnceLock::new();
