@@ -11,7 +11,7 @@ const MOUNT_OPTIONS: &[&str] = &[
     "loud", "mand", "noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand",
     "norelatime", "nostrictatime", "nosuid", "private", "rbind", "relatime", "ro", "rprivate",
     "rshared", "rslave", "runbindable", "rw", "shared", "silent", "slave", "strictatime",
-    "suid", "sync", "unbindable",
+    "suid", "sync", "tmpcopyup", "unbindable",
 ];
 
 /// Hook kinds husk runs (controller/hooks.rs).

@@ -8,6 +8,7 @@
 //! `husk create` with the step's name; nothing here prints.
 
 pub mod caps;
+mod copyup;
 pub mod devices;
 mod hooks;
 pub mod lsm;

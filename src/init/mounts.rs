@@ -74,6 +74,8 @@ pub struct Parsed {
     pub clear: u64,
     pub propagation: u64,
     pub data: String,
+    /// tmpcopyup: fill the new tmpfs with what the directory held.
+    pub copyup: bool,
 }
 
 pub fn parse_options(opts: &[&str]) -> Result<Parsed> {
@@ -84,7 +86,9 @@ pub fn parse_options(opts: &[&str]) -> Result<Parsed> {
             p.clear |= u64::from(*clr);
         } else if let Some(f) = propagation_flag(o) {
             p.propagation |= f;
-        } else if matches!(o, "tmpcopyup" | "idmap" | "ridmap" | "rro" | "rrw" | "rnosuid" | "rnodev" | "rnoexec") {
+        } else if o == "tmpcopyup" {
+            p.copyup = true;
+        } else if matches!(o, "idmap" | "ridmap" | "rro" | "rrw" | "rnosuid" | "rnodev" | "rnoexec") {
             bail!("not supported yet:", "mount option \"{o}\"");
         } else {
             if !p.data.is_empty() {
@@ -152,11 +156,18 @@ fn mount_one(root: BorrowedFd<'_>, m: &Mount<'_>, label: Option<&str>) -> Result
         let target = ensure_in_root(root, &dest, true)?;
         let tp = fd_path(target.as_fd());
         let fstype = typ.as_deref().unwrap_or("none");
+        if p.copyup && fstype != "tmpfs" {
+            bail!("invalid config.json:", "mount option tmpcopyup on {dest} needs type tmpfs, not {fstype}");
+        }
+        // tmpcopyup: hold the covered directory, mount writable, copy, then
+        // apply read-only.
+        let covered = if p.copyup { Some(super::copyup::open_dir(target.as_fd(), &dest)?) } else { None };
+        let flags = if p.copyup { p.flags & !MS_RDONLY } else { p.flags };
         let src = src.unwrap_or_else(|| CString::new(fstype).unwrap_or_default());
         let ft = CString::new(fstype).map_err(|_| err!("mount", "{dest}: bad type"))?;
         let data = CString::new(p.data.as_str()).map_err(|_| err!("mount", "{dest}: bad options"))?;
         let data = (!p.data.is_empty()).then_some(data.as_c_str());
-        match sys::mount(Some(&src), &tp, Some(&ft), p.flags, data) {
+        match sys::mount(Some(&src), &tp, Some(&ft), flags, data) {
             Ok(()) => {}
             // Without its own net namespace a container may not mount sysfs
             // (EPERM in a user namespace); runc binds the host's /sys then.
@@ -167,6 +178,13 @@ fn mount_one(root: BorrowedFd<'_>, m: &Mount<'_>, label: Option<&str>) -> Result
                 remount_bind(&fd_path(target.as_fd()), p.flags | MS_RDONLY, &dest)?;
             }
             Err(e) => return Err(e).ctx("mount", format_args!("{fstype} on {dest} ({:?})", p.data)),
+        }
+        if let Some(old) = covered {
+            let new = super::copyup::open_dir(ensure_in_root(root, &dest, true)?.as_fd(), &dest)?;
+            super::copyup::copy(&old, &new, &dest)?;
+            if p.flags & MS_RDONLY != 0 {
+                remount_bind(&fd_path(new.as_fd()), p.flags, &dest)?;
+            }
         }
         if p.propagation != 0 {
             let target = ensure_in_root(root, &dest, true)?;
