@@ -28,7 +28,23 @@ def runtimes():
     return rts
 
 
-def make_bundle(root, args):
+# A typical containerd resource block (memory, cpu, pids, the default device rules).
+RESOURCES = '''"resources": {
+      "devices": [{"allow": false, "access": "rwm"},
+                  {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"},
+                  {"allow": true, "type": "c", "major": 1, "minor": 5, "access": "rwm"},
+                  {"allow": true, "type": "c", "major": 1, "minor": 8, "access": "rwm"},
+                  {"allow": true, "type": "c", "major": 1, "minor": 9, "access": "rwm"},
+                  {"allow": true, "type": "c", "major": 5, "minor": 0, "access": "rwm"},
+                  {"allow": true, "type": "c", "major": 136, "access": "rwm"}],
+      "memory": {"limit": 268435456},
+      "cpu": {"shares": 512, "quota": 50000, "period": 100000},
+      "pids": {"limit": 512}
+    },
+    "namespaces"'''
+
+
+def make_bundle(root, args, resources=False):
     b = tempfile.mkdtemp(prefix="husk-bench-", dir=root)
     rootfs = os.path.join(b, "rootfs", "bin")
     os.makedirs(rootfs)
@@ -40,6 +56,8 @@ def make_bundle(root, args):
     # crun 1.8 refuses ociVersion 1.2.0 ("unknown version specified").
     cfg = cfg.replace('"ociVersion": "1.2.0"', '"ociVersion": "1.0.2"')
     cfg = cfg.replace('"args": ["sh"]', '"args": ' + args)
+    if resources:
+        cfg = cfg.replace('"namespaces"', RESOURCES, 1)
     open(os.path.join(b, "config.json"), "w").write(cfg)
     return b
 
@@ -80,8 +98,9 @@ def main():
     work = tempfile.mkdtemp(prefix="husk-bench-")
     true_b = make_bundle(work, '["true"]')
     sleep_b = make_bundle(work, '["sleep", "1000"]')
+    res_b = make_bundle(work, '["sleep", "1000"]', resources=True)
     rts = runtimes()
-    ops = ["run", "create", "start", "state", "kill", "delete"]
+    ops = ["run", "create", "start", "state", "kill", "delete", "create+res"]
     times = {(n, o): [] for n, _, _ in rts for o in ops}
     rss = {n: [] for n, _, _ in rts}
     for i in range(ROUNDS):
@@ -98,17 +117,19 @@ def main():
             times[(name, "delete")].append(timed(base + ["delete", "--force", cid]))
             rss[name].append(peak_rss(base + ["create", "--bundle", sleep_b, "m" + cid]))
             timed(base + ["delete", "--force", "m" + cid])
+            times[(name, "create+res")].append(timed(base + ["create", "--bundle", res_b, "c" + cid]))
+            run(base + ["delete", "--force", "c" + cid])
     names = [n for n, _, _ in rts]
     print(f"husk benchmark: {ROUNDS} interleaved rounds, median ms (ratio to crun)")
-    print(f"{'op':<8}" + "".join(f"{n:>18}" for n in names))
+    print(f"{'op':<11}" + "".join(f"{n:>18}" for n in names))
     for o in ops:
-        row = f"{o:<8}"
+        row = f"{o:<11}"
         crun = statistics.median(times[("crun", o)]) if "crun" in names else None
         for n in names:
             m = statistics.median(times[(n, o)])
             row += f"{m:>10.2f}" + (f" ({m / crun:.2f}x)" if crun else "")
         print(row)
-    print(f"{'create peak RSS KiB':<8}" + "".join(f"{max(rss[n]):>18}" for n in names) + "   (max of rounds)")
+    print(f"{'peak RSS':<11}" + "".join(f"{max(rss[n]):>18}" for n in names) + "   (KiB, create, max of rounds)")
     for n, path, _ in rts:
         print(f"binary {n}: {os.path.getsize(os.path.realpath(path))} bytes ({path})")
     shutil.rmtree(work, ignore_errors=True)
