@@ -10,7 +10,8 @@
 #                     code), linked against the sysroot by targets/link/ARCH-ld. Output goes to
 #                     $CARGO_TARGET_DIR/tiny so it never overwrites the standard build.
 #   --print-path      print only the binary's path on stdout (for scripts)
-#   Extra cargo arguments follow "--" (e.g. `-- --manifest-path other/Cargo.toml --bin x`).
+#   Extra cargo arguments follow "--" (e.g. `-- --manifest-path other/Cargo.toml --bin x`);
+#   `-- --example payload` builds the test payload (examples/payload.rs) for ARCH.
 #
 # The per-target linker/rustflags/runner live in .cargo/config.toml; this script only adds what
 # cannot live there (toolchain choice, -Z flags, the tiny profile). Jobs: $HUSK_JOBS (default 2).
@@ -63,11 +64,14 @@ if { [ "$TINY" = 1 ] || [ "$TOOLCHAIN" = nightly ]; } && [ ! -s "$SYS/lib/libc.a
     exit 1
 fi
 
-# The package name decides the binary's name (husk, unless --manifest-path points elsewhere).
+# The package name decides the binary's name (husk, unless --manifest-path points elsewhere);
+# `--example NAME` builds an example (e.g. the test payload), found under release/examples/.
 BIN=husk
+SUB=""
 for ((i = 0; i < ${#EXTRA[@]}; i++)); do
     case ${EXTRA[$i]} in
     --bin) BIN=${EXTRA[$((i + 1))]:-husk} ;;
+    --example) BIN=${EXTRA[$((i + 1))]:-payload} SUB=examples/ ;;
     --manifest-path) BIN=$(sed -n 's/^name *= *"\(.*\)"/\1/p' "${EXTRA[$((i + 1))]}" | head -n1) ;;
     esac
 done
@@ -77,7 +81,7 @@ if [ "$PRINT_PATH" = 1 ]; then
 else
     CARGO_TARGET_DIR=$TDIR "${CARGO[@]}" "${ARGS[@]}" "${EXTRA[@]}"
 fi
-OUT=$TDIR/$TRIPLE/release/$BIN
+OUT=$TDIR/$TRIPLE/release/$SUB$BIN
 [ -x "$OUT" ] || { echo "build.sh: no binary at $OUT" >&2; exit 1; }
 if [ "$PRINT_PATH" = 1 ]; then
     printf '%s\n' "$OUT"

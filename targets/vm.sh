@@ -12,6 +12,11 @@
 #                         the helpers of tests/vm/lib.sh (repeatable)
 #   --add SRC=DEST        put host file SRC at DEST in the initramfs (e.g. a test payload built
 #                         for ARCH; repeatable)
+#   --seccomp             also run the seccomp enforcement checks of tests/vm/seccomp.sh: builds
+#                         examples/payload.rs for ARCH (/bin/payload; on aarch64 also the armv7
+#                         build as /bin/payload-arm, for the compat arm ABI) and adds
+#                         tests/fixtures/seccomp-default.json (qemu-user cannot load seccomp)
+#   --payload PATH        with --seccomp: use this payload binary (built for ARCH) instead
 #   --only "A B"          run only the named checks
 #   --husk PATH           use this husk binary (default: targets/build.sh ARCH)
 #   --tiny                use the tiny build of husk
@@ -35,6 +40,8 @@ ADDS=()
 ONLY=""
 HUSK_BIN=""
 TINY=0
+SECCOMP=0
+PAYLOAD_BIN=""
 TIMEOUT=${HUSK_VM_TIMEOUT:-600}
 SMP=${HUSK_VM_SMP:-1}
 VERBOSE=0
@@ -45,6 +52,8 @@ while [ $# -gt 0 ]; do
     --cgroup) CGROUP=$2; shift ;;
     --bundle-script) EXTRA_SCRIPTS+=("$2"); shift ;;
     --add) ADDS+=("$2"); shift ;;
+    --seccomp) SECCOMP=1 ;;
+    --payload) PAYLOAD_BIN=$2; shift ;;
     --only) ONLY=$2; shift ;;
     --husk) HUSK_BIN=$2; shift ;;
     --tiny) TINY=1 ;;
@@ -74,6 +83,22 @@ if [ -z "$HUSK_BIN" ]; then
     HUSK_BIN=$("$ROOT/targets/build.sh" "$ARCH" "${b[@]}") || { echo "vm.sh: building husk for $ARCH failed" >&2; exit 2; }
 fi
 [ -x "$HUSK_BIN" ] || { echo "vm.sh: no husk binary at $HUSK_BIN" >&2; exit 2; }
+if [ "$SECCOMP" = 1 ]; then
+    # The payload shares husk's target dir, profile and dependencies: an incremental build.
+    if [ -z "$PAYLOAD_BIN" ]; then
+        PAYLOAD_BIN=$("$ROOT/targets/build.sh" "$ARCH" --print-path -- --example payload) ||
+            { echo "vm.sh: building the payload for $ARCH failed" >&2; exit 2; }
+    fi
+    [ -x "$PAYLOAD_BIN" ] || { echo "vm.sh: no payload binary at $PAYLOAD_BIN" >&2; exit 2; }
+    ADDS+=("$PAYLOAD_BIN=/bin/payload")
+    if [ "$ARCH" = aarch64 ] && [ -s "$CACHE/sysroots/armv7/lib/libc.a" ]; then
+        p=$("$ROOT/targets/build.sh" armv7 --print-path -- --example payload) ||
+            { echo "vm.sh: building the armv7 payload failed" >&2; exit 2; }
+        ADDS+=("$p=/bin/payload-arm")
+    fi
+    ADDS+=("$ROOT/tests/fixtures/seccomp-default.json=/checks/seccomp-default.json")
+    EXTRA_SCRIPTS+=("$ROOT/tests/vm/seccomp.sh")
+fi
 
 # --- the initramfs ----------------------------------------------------------------------------
 STAGE=$VMDIR/initramfs
