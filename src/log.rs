@@ -95,16 +95,6 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn dates() {
-        assert_eq!(super::rfc3339(0, 0), "1970-01-01T00:00:00.000000000Z");
-        assert_eq!(super::rfc3339(1_795_756_592, 5), "2026-11-27T05:16:32.000000005Z");
-        assert_eq!(super::rfc3339(951_782_400, 0), "2000-02-29T00:00:00.000000000Z");
-    }
-}
-
 /// VmHWM of this process in KiB (0 if /proc is not there).
 pub fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -115,4 +105,14 @@ pub fn peak_rss_kib() -> u64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates() {
+        assert_eq!(super::rfc3339(0, 0), "1970-01-01T00:00:00.000000000Z");
+        assert_eq!(super::rfc3339(1_795_756_592, 5), "2026-11-27T05:16:32.000000005Z");
+        assert_eq!(super::rfc3339(951_782_400, 0), "2000-02-29T00:00:00.000000000Z");
+    }
 }

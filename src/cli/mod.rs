@@ -7,6 +7,7 @@
 mod create;
 mod delete;
 mod events;
+mod exec;
 mod features;
 mod kill;
 mod list;
@@ -67,6 +68,7 @@ const COMMANDS: &[Command] = &[
     ("kill", "send a signal to the container's init process", kill::main),
     ("delete", "delete a container and what create made", delete::main),
     ("run", "create and start a container", run::main),
+    ("exec", "run a new process in a running container", exec::main),
     ("list", "list containers", list::main),
     ("spec", "write a default config.json", spec::main),
     ("features", "print the features this build supports", features::main),
@@ -85,11 +87,37 @@ const LONG_FLAGS: &[&str] = &[
     "memory-swap", "kernel-memory", "kernel-memory-tcp", "cpu-share", "cpu-shares", "cpu-quota",
     "cpu-period", "cpu-burst", "cpu-rt-period", "cpu-rt-runtime", "cpuset-cpus", "cpuset-mems",
     "blkio-weight", "pids-limit", "cpu-idle", "l3-cache-schema", "mem-bw-schema", "stats", "interval",
+    "process", "tty", "cwd", "env", "user", "additional-gids", "cap", "no-new-privs", "apparmor",
+    "process-label", "ignore-paused",
+];
+
+/// Flags that take a separate value, before the command or before exec's id:
+/// after exec's id come the program's own arguments, never rewritten.
+const VALUE_FLAGS: &[&str] = &[
+    "root", "log", "log-format", "process", "p", "pid-file", "console-socket", "cwd", "env", "e",
+    "user", "u", "additional-gids", "g", "cap", "c", "apparmor", "process-label", "preserve-fds",
 ];
 
 /// Turn `-bundle` into `--bundle` (also `-log-format=json`).
 fn normalize(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
+    // Positionals seen (command, then exec's id), and whether the next
+    // argument is a flag's value.
+    let (mut positionals, mut exec, mut value_next) = (0, false, false);
     args.map(|a| {
+        if exec && positionals >= 2 {
+            return a;
+        }
+        if let Some(s) = a.to_str() {
+            let name = s.trim_start_matches('-').split('=').next().unwrap_or("");
+            if value_next {
+                value_next = false;
+            } else if !s.starts_with('-') {
+                positionals += 1;
+                exec |= positionals == 1 && s == "exec";
+            } else if !s.contains('=') && VALUE_FLAGS.contains(&name) {
+                value_next = true;
+            }
+        }
         if let Some(s) = a.to_str() {
             if let Some(rest) = s.strip_prefix('-') {
                 let name = rest.split('=').next().unwrap_or("");
@@ -235,5 +263,17 @@ fn print_help() {
     println!("usage: husk [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [OPTIONS] ID\n");
     for (name, what, _) in COMMANDS {
         println!("  {name:<10} {what}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+
+    #[test]
+    fn exec_program_args_are_not_rewritten() {
+        let v = |a: &[&str]| normalize(a.iter().map(|s| (*s).into())).into_iter().map(|s| s.into_string().unwrap()).collect::<Vec<_>>();
+        assert_eq!(v(&["-root", "/r", "exec", "-user", "1", "-e", "A=1", "ID", "find", "-user", "0"]), ["--root", "/r", "exec", "--user", "1", "-e", "A=1", "ID", "find", "-user", "0"]);
+        assert_eq!(v(&["create", "ID", "-bundle", "b"]), ["create", "ID", "--bundle", "b"]);
     }
 }

@@ -61,7 +61,7 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
 
 /// Forward signals to `pid` until it exits; its status as an exit code.
 /// `set` is blocked already.
-fn wait_forwarding(pid: i32, set: &SigSet) -> Result<u8> {
+pub(super) fn wait_forwarding(pid: i32, set: &SigSet) -> Result<u8> {
     let target = Pid::from_raw(pid).ok_or_else(|| crate::err!("bad pid", "{pid}"))?;
     loop {
         // Reap everything that ended; orphans of the container land here too.

@@ -1,6 +1,6 @@
 //! Reading config.json: one read into one buffer, one parse.
 
-use super::Spec;
+use super::{Process, Spec};
 use crate::caps::MAX_CONFIG_BYTES;
 use crate::error::{Context, Error, Result};
 use std::io::Read;
@@ -28,17 +28,27 @@ pub fn read(bundle: &Path) -> Result<Vec<u8>> {
 
 /// Parse config.json text. Trailing non-space text is an error.
 pub fn parse(buf: &[u8]) -> Result<Spec<'_>> {
-    let (spec, used) = serde_json_core::from_slice::<Spec>(buf).map_err(|e| json_error(buf, e))?;
+    parse_as(buf, "invalid config.json:")
+}
+
+/// Parse a lone OCI `process` object (`husk exec --process FILE`), with the
+/// same types and checks as config.json's `process`.
+pub fn parse_process(buf: &[u8]) -> Result<Process<'_>> {
+    parse_as(buf, "invalid process.json:")
+}
+
+fn parse_as<'a, T: serde::Deserialize<'a>>(buf: &'a [u8], what: &'static str) -> Result<T> {
+    let (v, used) = serde_json_core::from_slice::<T>(buf).map_err(|e| json_error(buf, e, what))?;
     if buf[used.min(buf.len())..]
         .iter()
         .any(|c| !c.is_ascii_whitespace())
     {
-        bail!("invalid config.json:", "trailing characters after the JSON object");
+        bail!(what, "trailing characters after the JSON object");
     }
-    Ok(spec)
+    Ok(v)
 }
 
-fn json_error(buf: &[u8], e: serde_json_core::de::Error) -> Error {
+fn json_error(buf: &[u8], e: serde_json_core::de::Error, what: &'static str) -> Error {
     let at = super::locate::describe(buf, &e);
-    err!("invalid config.json:", "{}{at}", e.to_string().to_lowercase().trim_end_matches('.'))
+    err!(what, "{}{at}", e.to_string().to_lowercase().trim_end_matches('.'))
 }

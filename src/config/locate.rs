@@ -130,8 +130,6 @@ fn path_at(buf: &[u8], off: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn names_the_field() {
         let text = br#"{"ociVersion": "1.0.0", "root": {"path": "rootfs"},

@@ -115,21 +115,7 @@ fn capacities(s: &Spec<'_>) -> Result<()> {
         }
     }
     if let Some(p) = &s.process {
-        cap(&p.args, "process.args", "MAX_ARGS")?;
-        cap(&p.env, "process.env", "MAX_ENV")?;
-        cap(&p.rlimits, "process.rlimits", "MAX_RLIMITS")?;
-        cap(&p.user.additional_gids, "process.user.additionalGids", "MAX_GIDS")?;
-        if let Some(c) = &p.capabilities {
-            for (l, f) in [
-                (&c.bounding, "process.capabilities.bounding"),
-                (&c.effective, "process.capabilities.effective"),
-                (&c.inheritable, "process.capabilities.inheritable"),
-                (&c.permitted, "process.capabilities.permitted"),
-                (&c.ambient, "process.capabilities.ambient"),
-            ] {
-                cap(l, f, "MAX_CAPS")?;
-            }
-        }
+        process_capacities(p)?;
     }
     if let Some(l) = &s.linux {
         cap(&l.namespaces, "linux.namespaces", "MAX_NAMESPACES")?;
@@ -148,7 +134,29 @@ fn capacities(s: &Spec<'_>) -> Result<()> {
     Ok(())
 }
 
-fn process(p: &super::Process<'_>) -> Result<()> {
+/// The process's lists within their build-time capacities.
+fn process_capacities(p: &super::Process<'_>) -> Result<()> {
+    cap(&p.args, "process.args", "MAX_ARGS")?;
+    cap(&p.env, "process.env", "MAX_ENV")?;
+    cap(&p.rlimits, "process.rlimits", "MAX_RLIMITS")?;
+    cap(&p.user.additional_gids, "process.user.additionalGids", "MAX_GIDS")?;
+    if let Some(c) = &p.capabilities {
+        for (l, f) in [
+            (&c.bounding, "process.capabilities.bounding"),
+            (&c.effective, "process.capabilities.effective"),
+            (&c.inheritable, "process.capabilities.inheritable"),
+            (&c.permitted, "process.capabilities.permitted"),
+            (&c.ambient, "process.capabilities.ambient"),
+        ] {
+            cap(l, f, "MAX_CAPS")?;
+        }
+    }
+    Ok(())
+}
+
+/// process (config.md#process): also a lone process.json of `husk exec`.
+pub fn process(p: &super::Process<'_>) -> Result<()> {
+    process_capacities(p)?;
     if p.args.is_empty() {
         bail!("invalid config.json:", "process.args is empty");
     }

@@ -2,20 +2,18 @@
 //! the pty master for `--console-socket` (runc's protocol) and the fds of
 //! `--preserve-fds` and socket activation (LISTEN_FDS).
 
-use super::Options;
-use crate::config::Spec;
 use crate::error::{Context, Result};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::net::{
     AddressFamily, SendAncillaryBuffer, SendAncillaryMessage, SendFlags, SocketAddrUnix,
     SocketFlags, SocketType,
 };
+use std::path::Path;
 
 /// process.terminal and --console-socket go together (runc's rule: a
 /// terminal needs somewhere to send its master, and the socket needs a terminal).
-pub fn check(o: &Options, spec: &Spec<'_>) -> Result<()> {
-    let terminal = spec.process.as_ref().is_some_and(|p| p.terminal);
-    match (terminal, &o.console_socket) {
+pub fn check(socket: Option<&Path>, terminal: bool) -> Result<()> {
+    match (terminal, socket) {
         (true, None) => bail!(
             "cannot allocate a terminal without --console-socket:",
             "process.terminal is true; give --console-socket PATH (a unix socket that receives the pty master)"
@@ -27,8 +25,8 @@ pub fn check(o: &Options, spec: &Spec<'_>) -> Result<()> {
 
 /// Connect to the console socket (before the container starts, so a wrong
 /// path fails create at once).
-pub fn connect(o: &Options) -> Result<Option<OwnedFd>> {
-    let Some(path) = &o.console_socket else {
+pub fn connect(socket: Option<&Path>) -> Result<Option<OwnedFd>> {
+    let Some(path) = socket else {
         return Ok(None);
     };
     let sock = rustix::net::socket_with(
@@ -38,8 +36,8 @@ pub fn connect(o: &Options) -> Result<Option<OwnedFd>> {
         None,
     )
     .ctx("socket", format_args!("for --console-socket"))?;
-    let addr = SocketAddrUnix::new(path.as_path())
-        .ctx("console socket path", format_args!("{}", path.display()))?;
+    let addr =
+        SocketAddrUnix::new(path).ctx("console socket path", format_args!("{}", path.display()))?;
     rustix::net::connect(&sock, &addr).ctx(
         "connect",
         format_args!("--console-socket {}", path.display()),
@@ -75,17 +73,20 @@ pub fn send_master(sock: Option<&OwnedFd>, master: Option<OwnedFd>) -> Result<()
 /// (LISTEN_FDS count, all fds from 3 on the container gets). Socket
 /// activation as runc: when LISTEN_PID is this process, its LISTEN_FDS fds
 /// come first, then --preserve-fds more; every one must be open here, so no
-/// fd husk opens later can take one of those numbers.
-pub fn extra_fds(o: &Options) -> Result<(u32, u32)> {
+/// fd husk opens later can take one of those numbers. `exec` takes no
+/// socket activation (`activation` false), as runc.
+pub fn extra_fds(preserve_fds: u32, activation: bool) -> Result<(u32, u32)> {
     let me = rustix::process::getpid().as_raw_nonzero().get();
     let listen = match (std::env::var("LISTEN_PID"), std::env::var("LISTEN_FDS")) {
-        (Ok(p), Ok(n)) if p.trim().parse::<i32>() == Ok(me) => n.trim().parse::<u32>().unwrap_or(0),
+        (Ok(p), Ok(n)) if activation && p.trim().parse::<i32>() == Ok(me) => {
+            n.trim().parse::<u32>().unwrap_or(0)
+        }
         _ => 0,
     };
     let total = listen
-        .checked_add(o.preserve_fds)
+        .checked_add(preserve_fds)
         .filter(|t| *t < 65536)
-        .ok_or_else(|| err!("invalid --preserve-fds", "{}: too many", o.preserve_fds))?;
+        .ok_or_else(|| err!("invalid --preserve-fds", "{preserve_fds}: too many"))?;
     for fd in 3..3 + total {
         // SAFETY: only inspected with F_GETFD, never closed or owned.
         let b = unsafe { BorrowedFd::borrow_raw(fd as i32) };

@@ -6,6 +6,7 @@
 //! die with their mount namespace) and the state dir is removed.
 
 pub mod console;
+pub mod exec;
 pub mod hooks;
 mod rootless;
 pub mod spawn;
@@ -28,6 +29,8 @@ pub const INIT_ARG: &str = "init";
 pub const INIT_NO_PIVOT: u32 = 1;
 /// Init flag: do not create a session keyring.
 pub const INIT_NO_NEW_KEYRING: u32 = 2;
+/// Init flag: `husk exec`: join the container's namespaces, run the process steps only.
+pub const INIT_EXEC: u32 = 4;
 
 /// Options of `create` (and `run`).
 #[derive(Debug, Default)]
@@ -54,7 +57,8 @@ pub fn create(g: &Global, id: &str, o: &Options) -> Result<Created> {
     let buf = config::load::read(&bundle)?;
     let spec = config::load::parse(&buf)?;
     config::validate::validate(&spec, true)?;
-    console::check(o, &spec)?;
+    let terminal = spec.process.as_ref().is_some_and(|p| p.terminal);
+    console::check(o.console_socket.as_deref(), terminal)?;
     crate::init::caps::note_missing(g, &spec);
     let rootfs = rootfs_path(&bundle, &spec)?;
     let bundle_s = utf8(&bundle, "bundle")?;
@@ -156,7 +160,7 @@ fn annotations_json(spec: &Spec<'_>) -> String {
 }
 
 /// The pid file, written atomically (runc writes it the same way).
-fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
+pub(crate) fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
     let tmp = path.with_extension("husk-tmp");
     std::fs::write(&tmp, pid.to_string()).ctx("write pid file", format_args!("{}", tmp.display()))?;
     std::fs::rename(&tmp, path).ctx("write pid file", format_args!("{}", path.display()))
@@ -208,8 +212,8 @@ fn spawn_container(
         None,
     )
     .ctx("socketpair", format_args!("for the sync protocol"))?;
-    let (listen_fds, extra_fds) = console::extra_fds(o)?;
-    let console_sock = console::connect(o)?;
+    let (listen_fds, extra_fds) = console::extra_fds(o.preserve_fds, true)?;
+    let console_sock = console::connect(o.console_socket.as_deref())?;
     let mut flags = 0;
     if o.no_pivot {
         flags |= INIT_NO_PIVOT;
@@ -220,18 +224,19 @@ fn spawn_container(
     let args = spawn::InitArgs {
         sync: child.as_fd(),
         config: cfg.as_fd(),
-        fifo: fifo.as_fd(),
+        fifo: Some(fifo.as_fd()),
         flags,
         bundle,
         rootfs,
         id,
         listen_fds,
         extra_fds,
+        exec: None,
     };
     let ctl = spawn::controller(exe.as_fd(), &args)?;
     drop(child);
     crate::log::debug(g, format_args!("controller pid {ctl}"));
-    let r = drive(spec, ctl, &parent, cg, (id, bundle, console_sock.as_ref())).and_then(|(pid, listener)| {
+    let r = drive(spec, ctl, &parent, cg, (id, bundle, console_sock.as_ref()), false).and_then(|(pid, listener)| {
         if let Some(fd) = listener {
             send_seccomp_listener(spec, id, bundle, pid, fd.as_fd())?;
         }
@@ -247,15 +252,17 @@ fn spawn_container(
     r
 }
 
-/// Answer the controller and container until both PID and READY arrived.
+/// Answer the controller and container until both PID and READY arrived
+/// (`exec`: until PID and EOF, i.e. the process executed its program).
 /// Returns the container's pid and the seccomp listener, if one was sent.
 /// `side`: id, bundle and console socket, for hooks and the terminal.
-fn drive(
+pub(crate) fn drive(
     spec: &Spec<'_>,
     ctl: i32,
     sock: &OwnedFd,
     cg: &crate::cgroup::Cgroup,
     side: (&str, &str, Option<&OwnedFd>),
+    exec: bool,
 ) -> Result<(i32, Option<OwnedFd>)> {
     let mut pid = None;
     let mut listener = None;
@@ -271,6 +278,7 @@ fn drive(
     loop {
         let msg = match sync::recv(sock) {
             Ok(Some(m)) => m,
+            Ok(None) if exec && pid.is_some() => return Ok((pid.unwrap_or(0), listener)),
             Ok(None) => {
                 return fail(
                     pid,
@@ -321,7 +329,7 @@ fn drive(
 
 /// Give the SCMP_ACT_NOTIFY listener to the agent at listenerPath, with the
 /// container's state as "creating" (runc does this at the same point).
-fn send_seccomp_listener(spec: &Spec<'_>, id: &str, bundle: &str, pid: i32, fd: rustix::fd::BorrowedFd<'_>) -> Result<()> {
+pub(crate) fn send_seccomp_listener(spec: &Spec<'_>, id: &str, bundle: &str, pid: i32, fd: rustix::fd::BorrowedFd<'_>) -> Result<()> {
     let Some(sc) = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) else { return Ok(()) };
     let Some(path) = sc.listener_path else { return Ok(()) };
     let mut state = String::from("{\"ociVersion\":\"1.3.0\",\"id\":\"");

@@ -47,7 +47,8 @@ pub fn config_memfd(buf: &[u8]) -> Result<OwnedFd> {
 pub struct InitArgs<'a> {
     pub sync: BorrowedFd<'a>,
     pub config: BorrowedFd<'a>,
-    pub fifo: BorrowedFd<'a>,
+    /// The exec fifo (create); `None` for exec.
+    pub fifo: Option<BorrowedFd<'a>>,
     pub flags: u32,
     pub bundle: &'a str,
     pub rootfs: &'a str,
@@ -56,16 +57,20 @@ pub struct InitArgs<'a> {
     pub listen_fds: u32,
     /// Fds from 3 on that reach the user's program (LISTEN_FDS + --preserve-fds).
     pub extra_fds: u32,
+    /// exec (flag INIT_EXEC): the process.json memfd, and the container
+    /// process's pid and start time (the namespaces to join).
+    pub exec: Option<(BorrowedFd<'a>, i32, u64)>,
 }
 
 /// Fork and exec the sealed copy as `husk init …`; returns the controller's pid.
 pub fn controller(exe: BorrowedFd<'_>, a: &InitArgs<'_>) -> Result<i32> {
-    let words = [
+    let fd_arg = |fd: Option<BorrowedFd<'_>>| fd.map_or(-1, |f| f.as_raw_fd()).to_string();
+    let mut words = vec![
         "husk".to_string(),
         INIT_ARG.to_string(),
         a.sync.as_raw_fd().to_string(),
         a.config.as_raw_fd().to_string(),
-        a.fifo.as_raw_fd().to_string(),
+        fd_arg(a.fifo),
         a.flags.to_string(),
         a.rootfs.to_string(),
         a.id.to_string(),
@@ -73,6 +78,9 @@ pub fn controller(exe: BorrowedFd<'_>, a: &InitArgs<'_>) -> Result<i32> {
         a.listen_fds.to_string(),
         a.extra_fds.to_string(),
     ];
+    if let Some((process, pid, start)) = a.exec {
+        words.extend([process.as_raw_fd().to_string(), pid.to_string(), start.to_string()]);
+    }
     let cs: Vec<CString> = words
         .iter()
         .map(|w| CString::new(w.as_bytes()).unwrap_or_default())
@@ -80,13 +88,13 @@ pub fn controller(exe: BorrowedFd<'_>, a: &InitArgs<'_>) -> Result<i32> {
     let mut argv: Vec<*const core::ffi::c_char> = cs.iter().map(|c| c.as_ptr()).collect();
     argv.push(core::ptr::null());
     let envp = [core::ptr::null()];
-    let keep = [a.sync, a.config, a.fifo];
+    let keep = [Some(a.sync), Some(a.config), a.fifo, a.exec.map(|e| e.0)];
     match sys::fork_process().ctx("fork", format_args!("the controller"))? {
         Forked::Parent(pid) => Ok(pid),
         Forked::Child => {
             // Die with `husk create` if it dies before we are done.
             let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
-            for fd in keep {
+            for fd in keep.into_iter().flatten() {
                 let _ = rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty());
             }
             let e = sys::exec_fd(exe.as_fd().as_raw_fd(), &argv, &envp);

@@ -28,6 +28,12 @@
 //!                                                                    what, detail; ends
 //!                                                                    the create)
 //!  EOF before READY: both children died; create fails.
+//!
+//!  exec (`husk init` with INIT_EXEC, controller/exec.rs, init/exec.rs): the
+//!  same frames without IDMAP and HOOKS: CGROUP_REQ/ACK, then the controller
+//!  joins the container's namespaces, forks and sends PID; the process sends
+//!  CONSOLE_FD / SECCOMP_FD / ERROR as above, and no READY: EOF after PID
+//!  means it executed its program (the socket is close-on-exec).
 //! ```
 //!
 //! Frame layout (little-endian, FRAME bytes): kind u32 | errno i32 | value i32 |

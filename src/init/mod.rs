@@ -1,5 +1,8 @@
 //! The re-executed side of create:
-//! `husk init SYNC CONFIG FIFO FLAGS ROOTFS ID BUNDLE LISTEN_FDS EXTRA_FDS`.
+//! `husk init SYNC CONFIG FIFO FLAGS ROOTFS ID BUNDLE LISTEN_FDS EXTRA_FDS`,
+//! and of exec (flag INIT_EXEC, FIFO -1): `… PROCESS_JSON_FD PID START_TIME`
+//! (src/init/exec.rs: join the container's namespaces, the steps of
+//! [`exec::STEPS`] only).
 //!
 //! The controller joins or creates the namespaces, then forks the container
 //! process (pid 1 of a new pid namespace) and exits. The container process
@@ -10,6 +13,7 @@
 pub mod caps;
 mod copyup;
 pub mod devices;
+mod exec;
 mod hooks;
 pub mod lsm;
 pub mod mounts;
@@ -32,7 +36,8 @@ use std::ffi::OsString;
 /// What every step can see.
 pub struct Ctx<'a> {
     pub spec: &'a Spec<'a>,
-    pub fifo: OwnedFd,
+    /// The exec fifo `start` opens; `None` in an exec process.
+    pub fifo: Option<OwnedFd>,
     pub flags: u32,
     pub rootfs: &'a str,
     pub id: &'a str,
@@ -98,13 +103,18 @@ pub fn main(args: Vec<OsString>) -> Result<u8> {
     let _ = rustix::thread::set_name(c"husk:[1:ctl]");
     let r = (|| -> Result<()> {
         let cfg = fd(1)?;
-        let fifo = fd(2)?;
         let flags: u32 = arg(3).parse().unwrap_or(0);
+        let exec = flags & crate::controller::INIT_EXEC != 0;
+        let fifo = if exec { None } else { Some(fd(2)?) };
+        let pbuf = if exec { read_config(&fd(9)?)? } else { Vec::new() };
         // Relative paths of the config (bind sources) are the bundle's, as in runc.
         rustix::process::chdir(arg(6)).ctx("chdir", format_args!("to the bundle {}", arg(6)))?;
         let buf = read_config(&cfg)?;
         drop(cfg);
-        let spec = config::load::parse(&buf)?;
+        let mut spec = config::load::parse(&buf)?;
+        if exec {
+            exec::merge(&mut spec, config::load::parse_process(&pbuf)?);
+        }
         let mut ctx = Ctx {
             spec: &spec,
             fifo,
@@ -118,6 +128,10 @@ pub fn main(args: Vec<OsString>) -> Result<u8> {
             sync: sync.as_fd(),
             filter: None,
         };
+        if exec {
+            let pid = arg(10).parse().map_err(|_| err!("husk init:", "bad pid argument"))?;
+            return exec::controller(&mut ctx, sync.as_fd(), pid, arg(11).parse().unwrap_or(0));
+        }
         controller(&mut ctx, sync.as_fd())
     })();
     match r {

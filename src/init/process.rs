@@ -124,8 +124,8 @@ fn home_of(uid: u32) -> String {
         .unwrap_or_else(|| "/".into())
 }
 
-/// Block until `start` opens the exec fifo, then execute the user's program.
-/// Returns only on failure.
+/// Block until `start` opens the exec fifo (create; exec has none), then
+/// execute the user's program. Returns only on failure.
 pub fn wait_start_and_exec(ctx: &mut Ctx<'_>) -> Error {
     match exec(ctx) {
         Ok(never) => match never {},
@@ -142,8 +142,13 @@ fn exec(ctx: &mut Ctx<'_>) -> Result<core::convert::Infallible> {
         store.push(json::cstring(a, "process.args")?);
     }
     let nargs = store.len();
-    for e in p.env.iter() {
-        store.push(json::cstring(e, "process.env")?);
+    // A key given twice keeps its last value (runc's prepareEnv; exec's --env
+    // comes after the container's).
+    for (i, e) in p.env.iter().enumerate() {
+        let key = e.split('=').next().unwrap_or(e);
+        if env_value(p.env.get(i + 1..).unwrap_or(&[]), key).is_none() {
+            store.push(json::cstring(e, "process.env")?);
+        }
     }
     if ctx.listen_fds > 0 {
         // Socket activation as runc passes it on: the fds are 3.., for pid 1.
@@ -161,12 +166,15 @@ fn exec(ctx: &mut Ctx<'_>) -> Result<core::convert::Infallible> {
     // No host fd may reach the user's program (CVE-2024-21626 class), but
     // for the ones --preserve-fds / LISTEN_FDS hand on (3 .. 3+extra).
     sys::cloexec_from(3 + ctx.extra_fds).ctx("close_range", format_args!("fds from {} on", 3 + ctx.extra_fds))?;
-    let fifo_path = format!("/proc/self/fd/{}", ctx.fifo.as_raw_fd());
-    let w = fs::open(fifo_path.as_str(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
-        .ctx("open exec fifo", format_args!("(waiting for start)"))?;
-    rustix::io::write(&w, b"0").ctx("write exec fifo", format_args!(""))?;
-    drop(w);
-    super::hooks::start_container(ctx)?;
+    // exec has no fifo and runs no startContainer hooks (runc's exec neither).
+    if let Some(fifo) = &ctx.fifo {
+        let fifo_path = format!("/proc/self/fd/{}", fifo.as_raw_fd());
+        let w = fs::open(fifo_path.as_str(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
+            .ctx("open exec fifo", format_args!("(waiting for start)"))?;
+        rustix::io::write(&w, b"0").ctx("write exec fifo", format_args!(""))?;
+        drop(w);
+        super::hooks::start_container(ctx)?;
+    }
     super::sched::final_affinity(ctx)?;
     if p.no_new_privileges {
         rustix::thread::set_no_new_privs(true).ctx("prctl", format_args!("PR_SET_NO_NEW_PRIVS"))?;

@@ -41,7 +41,10 @@ pub fn setup(ctx: &mut Ctx<'_>) -> Result<()> {
             format_args!("{}x{}", size.height, size.width),
         )?;
     }
-    console(&name)?;
+    // An exec'd process gets a pty of its own; /dev/console stays the init's.
+    if ctx.flags & crate::controller::INIT_EXEC == 0 {
+        console(&name)?;
+    }
     sync::send_fd(ctx.sync, Kind::ConsoleFd, master.as_fd())?;
     drop(master);
     rustix::process::setsid().ctx("setsid", format_args!("for the terminal"))?;
