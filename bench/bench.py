@@ -104,7 +104,11 @@ def main():
     times = {(n, o): [] for n, _, _ in rts for o in ops}
     rss = {n: [] for n, _, _ in rts}
     for i in range(ROUNDS):
-        for name, path, extra in rts:
+        # Rotate the order each round: a kernel's cgroup migration is slow
+        # right after a pause and fast right after another one, so a fixed
+        # order would favour whoever comes second.
+        k = i % len(rts)
+        for name, path, extra in rts[k:] + rts[:k]:
             root = os.path.join(work, "root-" + name)
             base = [path, "--root", root] + extra
             cid = f"b{i}"
