@@ -11,7 +11,11 @@ mod seccomp_tables;
 const CAPACITIES: &[(&str, usize, &str)] = &[
     ("MAX_MOUNTS", 48, "entries in mounts[]"),
     ("MAX_MOUNT_OPTIONS", 16, "options of one mount"),
-    ("MAX_MOUNT_ID_MAPPINGS", 2, "uid/gid mappings of one id-mapped mount"),
+    (
+        "MAX_MOUNT_ID_MAPPINGS",
+        2,
+        "uid/gid mappings of one id-mapped mount",
+    ),
     ("MAX_ARGS", 256, "process.args"),
     ("MAX_ENV", 256, "process.env"),
     ("MAX_GIDS", 32, "process.user.additionalGids"),
@@ -26,12 +30,24 @@ const CAPACITIES: &[(&str, usize, &str)] = &[
     ("MAX_PATHS", 48, "maskedPaths / readonlyPaths"),
     ("MAX_HOOKS", 8, "hooks of one kind"),
     ("MAX_HOOK_ARGS", 24, "args or env of one hook"),
-    ("MAX_SECCOMP_NAMES", 1024, "syscall names in all seccomp rules together"),
+    (
+        "MAX_SECCOMP_NAMES",
+        1024,
+        "syscall names in all seccomp rules together",
+    ),
     ("MAX_SECCOMP_RULES", 64, "linux.seccomp.syscalls"),
     ("MAX_SECCOMP_ARCHS", 8, "linux.seccomp.architectures"),
     ("MAX_SECCOMP_FLAGS", 4, "linux.seccomp.flags"),
-    ("MAX_SECCOMP_ARGS", 128, "args of all seccomp rules together"),
-    ("MAX_BPF_INSNS", 4096, "instructions of the compiled seccomp filter (kernel limit 4096)"),
+    (
+        "MAX_SECCOMP_ARGS",
+        128,
+        "args of all seccomp rules together",
+    ),
+    (
+        "MAX_BPF_INSNS",
+        4096,
+        "instructions of the compiled seccomp filter (kernel limit 4096)",
+    ),
     ("MAX_WEIGHT_DEVICES", 16, "blockIO per-device entries"),
     ("MAX_HUGEPAGE_LIMITS", 8, "hugepageLimits"),
     ("MAX_UNIFIED", 32, "resources.unified"),
@@ -47,7 +63,9 @@ fn main() {
             .ok()
             .and_then(|v| v.parse::<usize>().ok())
             .unwrap_or(*default);
-        out.push_str(&format!("/// Capacity: {what} (override: `{var}`).\npub const {name}: usize = {value};\n"));
+        out.push_str(&format!(
+            "/// Capacity: {what} (override: `{var}`).\npub const {name}: usize = {value};\n"
+        ));
     }
     let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("capacities.rs");
     fs::write(dest, out).unwrap();

@@ -33,7 +33,12 @@ fn main() {
         }
     };
     let mut status = 0;
-    let mut ru = Rusage { utime: [0; 2], stime: [0; 2], maxrss: 0, rest: [0; 13] };
+    let mut ru = Rusage {
+        utime: [0; 2],
+        stime: [0; 2],
+        maxrss: 0,
+        rest: [0; 13],
+    };
     // SAFETY: valid pointers to a c_int and a struct rusage-sized buffer.
     let r = unsafe { wait4(child.id() as c_int, &mut status, 0, &mut ru) };
     if r < 0 {
@@ -41,6 +46,10 @@ fn main() {
         std::process::exit(1);
     }
     eprintln!("peak_rss_kib={}", ru.maxrss);
-    let code = if status & 0x7f == 0 { (status >> 8) & 0xff } else { 128 + (status & 0x7f) };
+    let code = if status & 0x7f == 0 {
+        (status >> 8) & 0xff
+    } else {
+        128 + (status & 0x7f)
+    };
     std::process::exit(code);
 }

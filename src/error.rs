@@ -166,8 +166,14 @@ mod tests {
     #[test]
     fn display_joins_parts() {
         let e = Error::with_errno(2, "open", format_args!("{}", "/x/config.json"));
-        assert_eq!(e.to_string(), "open /x/config.json: ENOENT (no such file or directory)");
-        assert_eq!(err!("container not running").to_string(), "container not running");
+        assert_eq!(
+            e.to_string(),
+            "open /x/config.json: ENOENT (no such file or directory)"
+        );
+        assert_eq!(
+            err!("container not running").to_string(),
+            "container not running"
+        );
     }
 
     #[test]

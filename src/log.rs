@@ -55,7 +55,11 @@ fn line(g: &Global, level: &str, msg: core::fmt::Arguments<'_>) {
         escape_into(&text, &mut out);
         out.push_str("\"\n");
     }
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
         let _ = f.write_all(out.as_bytes());
     }
 }
@@ -112,7 +116,13 @@ mod tests {
     #[test]
     fn dates() {
         assert_eq!(super::rfc3339(0, 0), "1970-01-01T00:00:00.000000000Z");
-        assert_eq!(super::rfc3339(1_795_756_592, 5), "2026-11-27T05:16:32.000000005Z");
-        assert_eq!(super::rfc3339(951_782_400, 0), "2000-02-29T00:00:00.000000000Z");
+        assert_eq!(
+            super::rfc3339(1_795_756_592, 5),
+            "2026-11-27T05:16:32.000000005Z"
+        );
+        assert_eq!(
+            super::rfc3339(951_782_400, 0),
+            "2000-02-29T00:00:00.000000000Z"
+        );
     }
 }

@@ -26,7 +26,10 @@ fn main() -> ExitCode {
     let mut global = cli::Global::default();
     let r = cli::main(&mut global);
     if global.debug {
-        log::debug(&global, format_args!("peak RSS {} KiB", log::peak_rss_kib()));
+        log::debug(
+            &global,
+            format_args!("peak RSS {} KiB", log::peak_rss_kib()),
+        );
     }
     match r {
         Ok(code) => ExitCode::from(code),

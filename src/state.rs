@@ -72,7 +72,10 @@ pub fn check_id(id: &str) -> Result<()> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_+-.".contains(&b));
     if !ok {
-        bail!("invalid container id", "\"{id}\": use letters, digits and _+-. only");
+        bail!(
+            "invalid container id",
+            "\"{id}\": use letters, digits and _+-. only"
+        );
     }
     Ok(())
 }
@@ -97,8 +100,12 @@ pub fn create_dir(root: &Path, id: &str) -> Result<Dir> {
         Err(rustix::io::Errno::EXIST) => bail!("container with id exists:", "{id}"),
         Err(e) => return Err(e).ctx("create state dir", format_args!("{}", path.display())),
     }
-    let fd = fs::open(&path, OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-        .ctx("open state dir", format_args!("{}", path.display()))?;
+    let fd = fs::open(
+        &path,
+        OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx("open state dir", format_args!("{}", path.display()))?;
     lock(&fd, &path)?;
     Ok(Dir { path, fd })
 }
@@ -107,7 +114,11 @@ pub fn create_dir(root: &Path, id: &str) -> Result<Dir> {
 pub fn open_dir(root: &Path, id: &str) -> Result<Dir> {
     check_id(id).map_err(|_| not_exist(id))?;
     let path = root.join(id);
-    let fd = match fs::open(&path, OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) {
+    let fd = match fs::open(
+        &path,
+        OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    ) {
         Ok(fd) => fd,
         Err(rustix::io::Errno::NOENT) => return Err(not_exist(id)),
         Err(e) => return Err(e).ctx("open state dir", format_args!("{}", path.display())),
@@ -125,7 +136,12 @@ impl Dir {
     /// Read and check the record.
     pub fn load(&self) -> Result<Record> {
         let mut buf = vec![0u8; MAX_STATE_BYTES + 1];
-        let f = fs::openat(&self.fd, "state", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty());
+        let f = fs::openat(
+            &self.fd,
+            "state",
+            OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        );
         let f = match f {
             Ok(f) => f,
             Err(rustix::io::Errno::NOENT) => bail!(
@@ -145,7 +161,11 @@ impl Dir {
             }
         }
         if n > MAX_STATE_BYTES {
-            bail!("corrupt state record:", "{} is too large", self.path.display());
+            bail!(
+                "corrupt state record:",
+                "{} is too large",
+                self.path.display()
+            );
         }
         decode(&buf[..n]).ok_or_else(|| {
             err!(
@@ -165,11 +185,16 @@ impl Dir {
             OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC,
             Mode::from_raw_mode(0o600),
         )
-        .ctx("write state", format_args!("{}/state.tmp", self.path.display()))?;
+        .ctx(
+            "write state",
+            format_args!("{}/state.tmp", self.path.display()),
+        )?;
         let mut off = 0;
         while off < text.len() {
-            off += rustix::io::write(&tmp, &text.as_bytes()[off..])
-                .ctx("write state", format_args!("{}/state.tmp", self.path.display()))?;
+            off += rustix::io::write(&tmp, &text.as_bytes()[off..]).ctx(
+                "write state",
+                format_args!("{}/state.tmp", self.path.display()),
+            )?;
         }
         drop(tmp);
         fs::renameat(&self.fd, "state.tmp", &self.fd, "state")
@@ -195,7 +220,9 @@ impl Dir {
         for name in ["state", "state.tmp", FIFO, crate::controller::hooks::SAVED] {
             match fs::unlinkat(&self.fd, name, fs::AtFlags::empty()) {
                 Ok(()) | Err(rustix::io::Errno::NOENT) => {}
-                Err(e) => return Err(e).ctx("remove", format_args!("{}/{name}", self.path.display())),
+                Err(e) => {
+                    return Err(e).ctx("remove", format_args!("{}/{name}", self.path.display()))
+                }
             }
         }
         match fs::rmdir(&self.path) {
@@ -213,7 +240,12 @@ impl Dir {
 pub fn proc_stat(pid: i32) -> Option<(u64, u8)> {
     let mut buf = [0u8; 1024];
     let path = format!("/proc/{pid}/stat");
-    let fd = fs::open(path.as_str(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
+    let fd = fs::open(
+        path.as_str(),
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()?;
     let n = rustix::io::read(&fd, &mut buf).ok()?;
     let text = core::str::from_utf8(buf.get(..n)?).ok()?;
     // comm may hold spaces and parentheses: fields start after the last ')'.
@@ -236,9 +268,13 @@ fn fnv1a(data: &[u8]) -> u64 {
 }
 
 fn encode(r: &Record) -> Result<String> {
-    for (k, v) in [("bundle", &r.bundle), ("rootfs", &r.rootfs), ("annotations", &r.annotations)]
-        .into_iter()
-        .chain(r.cgroups.iter().map(|c| ("cgroup", c)))
+    for (k, v) in [
+        ("bundle", &r.bundle),
+        ("rootfs", &r.rootfs),
+        ("annotations", &r.annotations),
+    ]
+    .into_iter()
+    .chain(r.cgroups.iter().map(|c| ("cgroup", c)))
     {
         if v.contains('\n') {
             bail!("cannot record", "{k} containing a newline");
@@ -254,7 +290,11 @@ fn encode(r: &Record) -> Result<String> {
     let sum = fnv1a(s.as_bytes());
     s.push_str(&format!("sum={sum:016x}\n"));
     if s.len() > MAX_STATE_BYTES {
-        bail!("state record too large:", "annotations or paths too long ({} bytes)", s.len());
+        bail!(
+            "state record too large:",
+            "annotations or paths too long ({} bytes)",
+            s.len()
+        );
     }
     Ok(s)
 }
@@ -306,7 +346,10 @@ mod tests {
             owner: 0,
             flags: FLAG_PIDNS,
             annotations: r#"{"a":"b=c"}"#.into(),
-            cgroups: vec!["/sys/fs/cgroup/memory/husk/c1".into(), "/sys/fs/cgroup/unified/husk/c1".into()],
+            cgroups: vec![
+                "/sys/fs/cgroup/memory/husk/c1".into(),
+                "/sys/fs/cgroup/unified/husk/c1".into(),
+            ],
         }
     }
 

@@ -368,7 +368,12 @@ fn json_log_line_on_failure() {
 fn bind_mount_source_missing() {
     let t = ctx!();
     let missing = t.dir.join("no-such-source");
-    t.bundle(&Spec::payload(&["exit", "0"]).mount("/mnt/x", "bind", missing.to_str().unwrap(), &["rbind"]));
+    t.bundle(&Spec::payload(&["exit", "0"]).mount(
+        "/mnt/x",
+        "bind",
+        missing.to_str().unwrap(),
+        &["rbind"],
+    ));
     t.create_raw(&[]).fails().says(&["no-such-source"]);
     t.assert_clean();
 }

@@ -4,8 +4,7 @@
 //! These run against any runtime (`HUSK_TEST_RUNTIME=/usr/sbin/runc` checks
 //! the tests themselves). The filtered syscall is `userfaultfd`, which no
 //! runtime makes between loading the filter and exec (runc's init calls
-//! getppid after loading, so a profile refusing getppid breaks runc itself). They are `#[ignore]`d until husk wires
-//! `linux.seccomp` into container start-up (issue 5): remove the ignores then.
+//! getppid after loading, so a profile refusing getppid breaks runc itself).
 #[macro_use]
 mod common;
 

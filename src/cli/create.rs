@@ -25,17 +25,22 @@ pub fn parse(
         p,
         |p, a| {
             match a {
-                Arg::Long("bundle") | Arg::Short('b') => o.bundle = Some(PathBuf::from(p.value().map_err(bad_arg)?)),
-                Arg::Long("pid-file") => o.pid_file = Some(PathBuf::from(p.value().map_err(bad_arg)?)),
-                Arg::Long("console-socket") => o.console_socket = Some(PathBuf::from(p.value().map_err(bad_arg)?)),
+                Arg::Long("bundle") | Arg::Short('b') => {
+                    o.bundle = Some(PathBuf::from(p.value().map_err(bad_arg)?))
+                }
+                Arg::Long("pid-file") => {
+                    o.pid_file = Some(PathBuf::from(p.value().map_err(bad_arg)?))
+                }
+                Arg::Long("console-socket") => {
+                    o.console_socket = Some(PathBuf::from(p.value().map_err(bad_arg)?))
+                }
                 Arg::Long("no-pivot") => o.no_pivot = true,
                 Arg::Long("no-new-keyring") => o.no_new_keyring = true,
                 Arg::Long("preserve-fds") => {
                     let v = p.value().map_err(bad_arg)?;
-                    o.preserve_fds = v
-                        .to_str()
-                        .and_then(|s| s.parse().ok())
-                        .ok_or_else(|| crate::err!("invalid --preserve-fds", "{v:?}: not a number"))?;
+                    o.preserve_fds = v.to_str().and_then(|s| s.parse().ok()).ok_or_else(|| {
+                        crate::err!("invalid --preserve-fds", "{v:?}: not a number")
+                    })?;
                 }
                 _ => return more(p, a),
             }

@@ -39,7 +39,12 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
     };
     match dir.status(&r) {
         Status::Stopped => {}
-        s if !force => bail!("cannot delete container that is not stopped:", "{} is {}", r.id, s.as_str()),
+        s if !force => bail!(
+            "cannot delete container that is not stopped:",
+            "{} is {}",
+            r.id,
+            s.as_str()
+        ),
         _ => {
             super::kill::signal(&r, 9, true)?;
             wait_gone(&r)?;

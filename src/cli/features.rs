@@ -7,15 +7,54 @@ use lexopt::Parser;
 
 /// Mount options husk understands (init/mounts.rs).
 const MOUNT_OPTIONS: &[&str] = &[
-    "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "lazytime",
-    "loud", "mand", "noatime", "nodev", "nodiratime", "noexec", "nolazytime", "nomand",
-    "norelatime", "nostrictatime", "nosuid", "private", "rbind", "relatime", "ro", "rprivate",
-    "rshared", "rslave", "runbindable", "rw", "shared", "silent", "slave", "strictatime",
-    "suid", "sync", "tmpcopyup", "unbindable",
+    "async",
+    "atime",
+    "bind",
+    "defaults",
+    "dev",
+    "diratime",
+    "dirsync",
+    "exec",
+    "lazytime",
+    "loud",
+    "mand",
+    "noatime",
+    "nodev",
+    "nodiratime",
+    "noexec",
+    "nolazytime",
+    "nomand",
+    "norelatime",
+    "nostrictatime",
+    "nosuid",
+    "private",
+    "rbind",
+    "relatime",
+    "ro",
+    "rprivate",
+    "rshared",
+    "rslave",
+    "runbindable",
+    "rw",
+    "shared",
+    "silent",
+    "slave",
+    "strictatime",
+    "suid",
+    "sync",
+    "tmpcopyup",
+    "unbindable",
 ];
 
 /// Hook kinds husk runs (controller/hooks.rs).
-const HOOKS: &[&str] = &["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"];
+const HOOKS: &[&str] = &[
+    "prestart",
+    "createRuntime",
+    "createContainer",
+    "startContainer",
+    "poststart",
+    "poststop",
+];
 
 fn list(items: &[&str]) -> String {
     let quoted: Vec<String> = items.iter().map(|s| format!("\"{s}\"")).collect();
@@ -24,7 +63,9 @@ fn list(items: &[&str]) -> String {
 
 pub fn main(_g: &Global, p: &mut Parser) -> Result<u8> {
     super::only_none(p)?;
-    let namespaces = ["cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"];
+    let namespaces = [
+        "cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts",
+    ];
     let caps: Vec<&str> = (0..=40).filter_map(crate::init::caps::name).collect();
     let mut seccomp = String::new();
     let _ = crate::seccomp::write_features(&mut seccomp);

@@ -8,12 +8,39 @@ use lexopt::{Arg, Parser};
 
 /// Signal names of signal(7) and their numbers (same on all husk's arches).
 const SIGNALS: &[(&str, i32)] = &[
-    ("HUP", 1), ("INT", 2), ("QUIT", 3), ("ILL", 4), ("TRAP", 5), ("ABRT", 6), ("IOT", 6),
-    ("BUS", 7), ("FPE", 8), ("KILL", 9), ("USR1", 10), ("SEGV", 11), ("USR2", 12),
-    ("PIPE", 13), ("ALRM", 14), ("TERM", 15), ("STKFLT", 16), ("CHLD", 17), ("CONT", 18),
-    ("STOP", 19), ("TSTP", 20), ("TTIN", 21), ("TTOU", 22), ("URG", 23), ("XCPU", 24),
-    ("XFSZ", 25), ("VTALRM", 26), ("PROF", 27), ("WINCH", 28), ("IO", 29), ("POLL", 29),
-    ("PWR", 30), ("SYS", 31),
+    ("HUP", 1),
+    ("INT", 2),
+    ("QUIT", 3),
+    ("ILL", 4),
+    ("TRAP", 5),
+    ("ABRT", 6),
+    ("IOT", 6),
+    ("BUS", 7),
+    ("FPE", 8),
+    ("KILL", 9),
+    ("USR1", 10),
+    ("SEGV", 11),
+    ("USR2", 12),
+    ("PIPE", 13),
+    ("ALRM", 14),
+    ("TERM", 15),
+    ("STKFLT", 16),
+    ("CHLD", 17),
+    ("CONT", 18),
+    ("STOP", 19),
+    ("TSTP", 20),
+    ("TTIN", 21),
+    ("TTOU", 22),
+    ("URG", 23),
+    ("XCPU", 24),
+    ("XFSZ", 25),
+    ("VTALRM", 26),
+    ("PROF", 27),
+    ("WINCH", 28),
+    ("IO", 29),
+    ("POLL", 29),
+    ("PWR", 30),
+    ("SYS", 31),
 ];
 
 /// Parse `9`, `KILL`, `SIGKILL` (any case), or `RTMIN+N`.
@@ -28,7 +55,10 @@ pub fn parse_signal(s: &str) -> Result<i32> {
     if let Some((_, n)) = SIGNALS.iter().find(|(k, _)| *k == name) {
         return Ok(*n);
     }
-    if let Some(off) = name.strip_prefix("RTMIN+").and_then(|o| o.parse::<i32>().ok()) {
+    if let Some(off) = name
+        .strip_prefix("RTMIN+")
+        .and_then(|o| o.parse::<i32>().ok())
+    {
         if (0..=30).contains(&off) {
             return Ok(34 + off);
         }
@@ -89,7 +119,8 @@ pub fn signal(r: &state::Record, sig: i32, all: bool) -> Result<()> {
 fn signal_init(r: &state::Record, sig: i32, all: bool) -> Result<()> {
     let send = |pid: i32| -> Result<()> {
         let p = rustix::process::Pid::from_raw(pid).ok_or_else(|| err!("bad pid", "{pid}"))?;
-        let s = rustix::process::Signal::from_named_raw(sig).ok_or_else(|| err!("invalid signal", "{sig}"))?;
+        let s = rustix::process::Signal::from_named_raw(sig)
+            .ok_or_else(|| err!("invalid signal", "{sig}"))?;
         rustix::process::kill_process(p, s).ctx("kill", format_args!("pid {pid} with signal {sig}"))
     };
     if all && r.flags & state::FLAG_PIDNS != 0 {
@@ -101,12 +132,20 @@ fn signal_init(r: &state::Record, sig: i32, all: bool) -> Result<()> {
         }
         return Ok(());
     }
-    send(r.pid).map_err(|e| if e.errno == 3 { err!("container not running") } else { e })
+    send(r.pid).map_err(|e| {
+        if e.errno == 3 {
+            err!("container not running")
+        } else {
+            e
+        }
+    })
 }
 
 /// Host pids whose pid namespace has inode `ns`.
 fn members(ns: u64) -> Vec<i32> {
-    let Ok(rd) = std::fs::read_dir("/proc") else { return Vec::new() };
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
     rd.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .filter(|pid| {
             rustix::fs::stat(format!("/proc/{pid}/ns/pid").as_str()).is_ok_and(|s| s.st_ino == ns)

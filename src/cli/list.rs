@@ -22,14 +22,18 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
         }
     }
     let mut ids: Vec<String> = match std::fs::read_dir(&g.root) {
-        Ok(rd) => rd.filter_map(|e| e.ok()?.file_name().into_string().ok()).collect(),
+        Ok(rd) => rd
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect(),
         Err(_) => Vec::new(),
     };
     ids.sort();
     let mut rows = Vec::new();
     for id in ids {
         // A directory being created or deleted right now is skipped.
-        let Ok(dir) = state::open_dir(&g.root, &id) else { continue };
+        let Ok(dir) = state::open_dir(&g.root, &id) else {
+            continue;
+        };
         let Ok(r) = dir.load() else { continue };
         let st = dir.status(&r);
         rows.push((r, st));
@@ -39,14 +43,36 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
             println!("{}", r.id);
         }
     } else if json {
-        let items: Vec<String> = rows.iter().map(|(r, s)| super::state::json(r, *s, false)).collect();
+        let items: Vec<String> = rows
+            .iter()
+            .map(|(r, s)| super::state::json(r, *s, false))
+            .collect();
         println!("[{}]", items.join(","));
     } else {
-        println!("{:<20} {:<8} {:<10} {:<40} {:<30} OWNER", "ID", "PID", "STATUS", "BUNDLE", "CREATED");
+        println!(
+            "{:<20} {:<8} {:<10} {:<40} {:<30} OWNER",
+            "ID", "PID", "STATUS", "BUNDLE", "CREATED"
+        );
         for (r, s) in &rows {
-            let pid = if *s == state::Status::Stopped { 0 } else { r.pid };
-            let owner = if r.owner == 0 { "root".to_string() } else { r.owner.to_string() };
-            println!("{:<20} {:<8} {:<10} {:<40} {:<30} {}", r.id, pid, s.as_str(), r.bundle, r.created, owner);
+            let pid = if *s == state::Status::Stopped {
+                0
+            } else {
+                r.pid
+            };
+            let owner = if r.owner == 0 {
+                "root".to_string()
+            } else {
+                r.owner.to_string()
+            };
+            println!(
+                "{:<20} {:<8} {:<10} {:<40} {:<30} {}",
+                r.id,
+                pid,
+                s.as_str(),
+                r.bundle,
+                r.created,
+                owner
+            );
         }
     }
     Ok(0)

@@ -58,44 +58,133 @@ fn default_root() -> PathBuf {
 }
 
 /// (name, summary, handler)
-type Command = (&'static str, &'static str, fn(&Global, &mut Parser) -> Result<u8>);
+type Command = (
+    &'static str,
+    &'static str,
+    fn(&Global, &mut Parser) -> Result<u8>,
+);
 
 /// The subcommands, in the order `--help` lists them.
 const COMMANDS: &[Command] = &[
     ("create", "create a container", create::main),
     ("start", "start a created container", start::main),
     ("state", "print the state of a container", state::main),
-    ("kill", "send a signal to the container's init process", kill::main),
-    ("delete", "delete a container and what create made", delete::main),
+    (
+        "kill",
+        "send a signal to the container's init process",
+        kill::main,
+    ),
+    (
+        "delete",
+        "delete a container and what create made",
+        delete::main,
+    ),
     ("run", "create and start a container", run::main),
-    ("exec", "run a new process in a running container", exec::main),
+    (
+        "exec",
+        "run a new process in a running container",
+        exec::main,
+    ),
     ("list", "list containers", list::main),
     ("spec", "write a default config.json", spec::main),
-    ("features", "print the features this build supports", features::main),
+    (
+        "features",
+        "print the features this build supports",
+        features::main,
+    ),
     ("pause", "freeze every process of a container", pause::main),
     ("resume", "thaw a paused container", resume::main),
     ("ps", "list the processes of a container", ps::main),
-    ("update", "change the cgroup limits of a container", update::main),
-    ("events", "print resource usage and OOM events of a container", events::main),
+    (
+        "update",
+        "change the cgroup limits of a container",
+        update::main,
+    ),
+    (
+        "events",
+        "print resource usage and OOM events of a container",
+        events::main,
+    ),
 ];
 
 /// Long flags that callers pass Go-style with one dash.
 const LONG_FLAGS: &[&str] = &[
-    "root", "log", "log-format", "debug", "systemd-cgroup", "rootless", "bundle", "pid-file",
-    "console-socket", "no-pivot", "no-new-keyring", "preserve-fds", "detach", "force", "all",
-    "format", "quiet", "help", "version", "resources", "memory", "memory-reservation",
-    "memory-swap", "kernel-memory", "kernel-memory-tcp", "cpu-share", "cpu-shares", "cpu-quota",
-    "cpu-period", "cpu-burst", "cpu-rt-period", "cpu-rt-runtime", "cpuset-cpus", "cpuset-mems",
-    "blkio-weight", "pids-limit", "cpu-idle", "l3-cache-schema", "mem-bw-schema", "stats", "interval",
-    "process", "tty", "cwd", "env", "user", "additional-gids", "cap", "no-new-privs", "apparmor",
-    "process-label", "ignore-paused",
+    "root",
+    "log",
+    "log-format",
+    "debug",
+    "systemd-cgroup",
+    "rootless",
+    "bundle",
+    "pid-file",
+    "console-socket",
+    "no-pivot",
+    "no-new-keyring",
+    "preserve-fds",
+    "detach",
+    "force",
+    "all",
+    "format",
+    "quiet",
+    "help",
+    "version",
+    "resources",
+    "memory",
+    "memory-reservation",
+    "memory-swap",
+    "kernel-memory",
+    "kernel-memory-tcp",
+    "cpu-share",
+    "cpu-shares",
+    "cpu-quota",
+    "cpu-period",
+    "cpu-burst",
+    "cpu-rt-period",
+    "cpu-rt-runtime",
+    "cpuset-cpus",
+    "cpuset-mems",
+    "blkio-weight",
+    "pids-limit",
+    "cpu-idle",
+    "l3-cache-schema",
+    "mem-bw-schema",
+    "stats",
+    "interval",
+    "process",
+    "tty",
+    "cwd",
+    "env",
+    "user",
+    "additional-gids",
+    "cap",
+    "no-new-privs",
+    "apparmor",
+    "process-label",
+    "ignore-paused",
 ];
 
 /// Flags that take a separate value, before the command or before exec's id:
 /// after exec's id come the program's own arguments, never rewritten.
 const VALUE_FLAGS: &[&str] = &[
-    "root", "log", "log-format", "process", "p", "pid-file", "console-socket", "cwd", "env", "e",
-    "user", "u", "additional-gids", "g", "cap", "c", "apparmor", "process-label", "preserve-fds",
+    "root",
+    "log",
+    "log-format",
+    "process",
+    "p",
+    "pid-file",
+    "console-socket",
+    "cwd",
+    "env",
+    "e",
+    "user",
+    "u",
+    "additional-gids",
+    "g",
+    "cap",
+    "c",
+    "apparmor",
+    "process-label",
+    "preserve-fds",
 ];
 
 /// Turn `-bundle` into `--bundle` (also `-log-format=json`).
@@ -254,12 +343,19 @@ fn print_version() {
         "husk version {}\nspec: 1.3.0\nbuild: {} {}",
         env!("CARGO_PKG_VERSION"),
         std::env::consts::ARCH,
-        if cfg!(target_env = "musl") { "musl static" } else { "glibc" }
+        if cfg!(target_env = "musl") {
+            "musl static"
+        } else {
+            "glibc"
+        }
     );
 }
 
 fn print_help() {
-    println!("husk {}: a tiny OCI container runtime\n", env!("CARGO_PKG_VERSION"));
+    println!(
+        "husk {}: a tiny OCI container runtime\n",
+        env!("CARGO_PKG_VERSION")
+    );
     println!("usage: husk [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [OPTIONS] ID\n");
     for (name, what, _) in COMMANDS {
         println!("  {name:<10} {what}");
@@ -272,8 +368,19 @@ mod tests {
 
     #[test]
     fn exec_program_args_are_not_rewritten() {
-        let v = |a: &[&str]| normalize(a.iter().map(|s| (*s).into())).into_iter().map(|s| s.into_string().unwrap()).collect::<Vec<_>>();
-        assert_eq!(v(&["-root", "/r", "exec", "-user", "1", "-e", "A=1", "ID", "find", "-user", "0"]), ["--root", "/r", "exec", "--user", "1", "-e", "A=1", "ID", "find", "-user", "0"]);
-        assert_eq!(v(&["create", "ID", "-bundle", "b"]), ["create", "ID", "--bundle", "b"]);
+        let v = |a: &[&str]| {
+            normalize(a.iter().map(|s| (*s).into()))
+                .into_iter()
+                .map(|s| s.into_string().unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            v(&["-root", "/r", "exec", "-user", "1", "-e", "A=1", "ID", "find", "-user", "0"]),
+            ["--root", "/r", "exec", "--user", "1", "-e", "A=1", "ID", "find", "-user", "0"]
+        );
+        assert_eq!(
+            v(&["create", "ID", "-bundle", "b"]),
+            ["create", "ID", "--bundle", "b"]
+        );
     }
 }

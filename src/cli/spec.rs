@@ -19,7 +19,8 @@ const SYSFS: &str = r#"{"destination": "/sys", "type": "sysfs", "source": "sysfs
 const SYSBIND: &str = r#"{"destination": "/sys", "type": "none", "source": "/sys", "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]}"#;
 
 const MASKED: &str = r#"["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"]"#;
-const READONLY: &str = r#"["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]"#;
+const READONLY: &str =
+    r#"["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]"#;
 const CAPS: &str = r#"["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]"#;
 
 /// The default config; `rootless` maps the caller's uid/gid to root in a
@@ -71,7 +72,9 @@ pub fn main(_g: &Global, p: &mut Parser) -> Result<u8> {
     let mut rootless = false;
     while let Some(a) = p.next().map_err(bad_arg)? {
         match a {
-            Arg::Long("bundle") | Arg::Short('b') => bundle = PathBuf::from(p.value().map_err(bad_arg)?),
+            Arg::Long("bundle") | Arg::Short('b') => {
+                bundle = PathBuf::from(p.value().map_err(bad_arg)?)
+            }
             Arg::Long("rootless") => rootless = true,
             other => return Err(bad_arg(other.unexpected())),
         }
@@ -80,7 +83,12 @@ pub fn main(_g: &Global, p: &mut Parser) -> Result<u8> {
     if path.exists() {
         bail!("config.json exists:", "{}: remove it first", path.display());
     }
-    let ids = rootless.then(|| (rustix::process::geteuid().as_raw(), rustix::process::getegid().as_raw()));
+    let ids = rootless.then(|| {
+        (
+            rustix::process::geteuid().as_raw(),
+            rustix::process::getegid().as_raw(),
+        )
+    });
     std::fs::write(&path, default_config(ids)).ctx("write", format_args!("{}", path.display()))?;
     Ok(0)
 }

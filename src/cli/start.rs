@@ -24,15 +24,28 @@ pub fn start(dir: &state::Dir) -> Result<()> {
     match dir.status(&r) {
         Status::Created => {}
         Status::Stopped => bail!("cannot start a container that has stopped:", "{}", r.id),
-        s => bail!("cannot start an already running container:", "{} is {}", r.id, s.as_str()),
+        s => bail!(
+            "cannot start an already running container:",
+            "{} is {}",
+            r.id,
+            s.as_str()
+        ),
     }
-    let fifo = rustix::fs::openat(dir.fd(), state::FIFO, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
-        .ctx("open exec fifo", format_args!("of {}", r.id))?;
+    let fifo = rustix::fs::openat(
+        dir.fd(),
+        state::FIFO,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx("open exec fifo", format_args!("of {}", r.id))?;
     // The container writes one byte once it sees a reader; wait for it, but
     // not for a process that has died meanwhile.
     loop {
         let mut fds = [PollFd::new(&fifo, PollFlags::IN)];
-        let timeout = rustix::event::Timespec { tv_sec: 0, tv_nsec: 100_000_000 };
+        let timeout = rustix::event::Timespec {
+            tv_sec: 0,
+            tv_nsec: 100_000_000,
+        };
         match poll(&mut fds, Some(&timeout)) {
             Ok(0) | Err(rustix::io::Errno::INTR) => {
                 if !state::alive(r.pid, r.start_time) {

@@ -49,7 +49,11 @@ pub fn json(r: &Record, status: Status, pretty: bool) -> String {
     field("bundle", &r.bundle, true, false);
     field("rootfs", &r.rootfs, true, false);
     field("created", &r.created, true, false);
-    let owner = if r.owner == 0 { String::new() } else { r.owner.to_string() };
+    let owner = if r.owner == 0 {
+        String::new()
+    } else {
+        r.owner.to_string()
+    };
     let has_ann = !r.annotations.is_empty();
     field("owner", &owner, true, !has_ann);
     if has_ann {

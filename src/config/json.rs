@@ -15,7 +15,9 @@ pub fn unescape_into(raw: &str, field: &str, out: &mut Vec<u8>) -> Result<()> {
             i += 1;
             continue;
         }
-        let e = *b.get(i + 1).ok_or_else(|| err!("bad escape in", "{field}"))?;
+        let e = *b
+            .get(i + 1)
+            .ok_or_else(|| err!("bad escape in", "{field}"))?;
         i += 2;
         let ch = match e {
             b'"' => '"',

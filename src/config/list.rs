@@ -22,7 +22,10 @@ pub struct List<T, const N: usize> {
 
 impl<T, const N: usize> List<T, N> {
     pub const fn new() -> Self {
-        List { items: None, total: 0 }
+        List {
+            items: None,
+            total: 0,
+        }
     }
     /// True when config.json had more items than fit.
     pub fn overflowed(&self) -> bool {

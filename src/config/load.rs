@@ -50,5 +50,9 @@ fn parse_as<'a, T: serde::Deserialize<'a>>(buf: &'a [u8], what: &'static str) ->
 
 fn json_error(buf: &[u8], e: serde_json_core::de::Error, what: &'static str) -> Error {
     let at = super::locate::describe(buf, &e);
-    err!(what, "{}{at}", e.to_string().to_lowercase().trim_end_matches('.'))
+    err!(
+        what,
+        "{}{at}",
+        e.to_string().to_lowercase().trim_end_matches('.')
+    )
 }

@@ -9,7 +9,9 @@ use core::fmt::Write;
 
 /// "at FIELD (line L, column C)" for the error `e` that parsing `buf` gave.
 pub fn describe(buf: &[u8], e: &serde_json_core::de::Error) -> String {
-    let Some(off) = error_offset(buf, e) else { return String::new() };
+    let Some(off) = error_offset(buf, e) else {
+        return String::new();
+    };
     let (line, col) = line_col(buf, off);
     let path = path_at(buf, off);
     let mut s = String::new();

@@ -122,16 +122,31 @@ mod parse_tests {
             Ok(p) => Vec::leak(std::fs::read(p).unwrap()),
             Err(_) => include_bytes!("../../tests/fixtures/containerd-config.json"),
         };
-        assert!(text.len() > 18_000 || std::env::var("HUSK_TEST_CONFIG").is_ok(), "fixture is {} bytes", text.len());
+        assert!(
+            text.len() > 18_000 || std::env::var("HUSK_TEST_CONFIG").is_ok(),
+            "fixture is {} bytes",
+            text.len()
+        );
         let t = std::thread::Builder::new()
-            .stack_size(std::env::var("HUSK_TEST_STACK_KB").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(256) * 1024)
+            .stack_size(
+                std::env::var("HUSK_TEST_STACK_KB")
+                    .ok()
+                    .and_then(|v| v.parse::<usize>().ok())
+                    .unwrap_or(256)
+                    * 1024,
+            )
             .spawn(move || {
                 let spec = super::load::parse(text).map_err(|e| e.to_string())?;
                 let l = spec.linux.as_ref().ok_or("no linux")?;
                 let sc = l.seccomp.as_ref().ok_or("no seccomp")?;
                 sc.validate().map_err(|e| e.to_string())?;
                 let p = spec.process.as_ref().ok_or("no process")?;
-                Ok::<_, String>((spec.mounts.len(), p.env.len(), sc.syscalls.len(), spec.annotations.entries.len()))
+                Ok::<_, String>((
+                    spec.mounts.len(),
+                    p.env.len(),
+                    sc.syscalls.len(),
+                    spec.annotations.entries.len(),
+                ))
             })
             .unwrap();
         let (mounts, env, rules, ann) = t.join().unwrap().unwrap();

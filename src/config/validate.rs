@@ -71,12 +71,18 @@ pub fn version(v: &str) -> Result<()> {
             "unsupported ociVersion",
             "\"{v}\": husk supports 1.0.0 to 1.3.x"
         ),
-        _ => bail!("invalid config.json:", "ociVersion \"{v}\" is not a version"),
+        _ => bail!(
+            "invalid config.json:",
+            "ociVersion \"{v}\" is not a version"
+        ),
     }
 }
 
 fn unsupported(field: &str) -> Result<()> {
-    bail!("not supported yet:", "{field} is set in config.json but this husk build does not implement it")
+    bail!(
+        "not supported yet:",
+        "{field} is set in config.json but this husk build does not implement it"
+    )
 }
 
 fn cap<T, const N: usize>(l: &List<T, N>, field: &str, name: &str) -> Result<()> {
@@ -94,8 +100,16 @@ fn capacities(s: &Spec<'_>) -> Result<()> {
     cap(&s.mounts, "mounts", "MAX_MOUNTS")?;
     for m in s.mounts.iter() {
         cap(&m.options, "mounts[].options", "MAX_MOUNT_OPTIONS")?;
-        cap(&m.uid_mappings, "mounts[].uidMappings", "MAX_MOUNT_ID_MAPPINGS")?;
-        cap(&m.gid_mappings, "mounts[].gidMappings", "MAX_MOUNT_ID_MAPPINGS")?;
+        cap(
+            &m.uid_mappings,
+            "mounts[].uidMappings",
+            "MAX_MOUNT_ID_MAPPINGS",
+        )?;
+        cap(
+            &m.gid_mappings,
+            "mounts[].gidMappings",
+            "MAX_MOUNT_ID_MAPPINGS",
+        )?;
     }
     cap(&s.annotations.entries, "annotations", "MAX_ANNOTATIONS")?;
     if let Some(h) = &s.hooks {
@@ -128,7 +142,11 @@ fn capacities(s: &Spec<'_>) -> Result<()> {
         if let Some(r) = &l.resources {
             cap(&r.devices, "linux.resources.devices", "MAX_DEVICE_RULES")?;
             cap(&r.unified.entries, "linux.resources.unified", "MAX_UNIFIED")?;
-            cap(&r.hugepage_limits, "linux.resources.hugepageLimits", "MAX_HUGEPAGE_LIMITS")?;
+            cap(
+                &r.hugepage_limits,
+                "linux.resources.hugepageLimits",
+                "MAX_HUGEPAGE_LIMITS",
+            )?;
         }
     }
     Ok(())
@@ -139,7 +157,11 @@ fn process_capacities(p: &super::Process<'_>) -> Result<()> {
     cap(&p.args, "process.args", "MAX_ARGS")?;
     cap(&p.env, "process.env", "MAX_ENV")?;
     cap(&p.rlimits, "process.rlimits", "MAX_RLIMITS")?;
-    cap(&p.user.additional_gids, "process.user.additionalGids", "MAX_GIDS")?;
+    cap(
+        &p.user.additional_gids,
+        "process.user.additionalGids",
+        "MAX_GIDS",
+    )?;
     if let Some(c) = &p.capabilities {
         for (l, f) in [
             (&c.bounding, "process.capabilities.bounding"),
@@ -161,31 +183,60 @@ pub fn process(p: &super::Process<'_>) -> Result<()> {
         bail!("invalid config.json:", "process.args is empty");
     }
     if p.command_line.is_some() {
-        bail!("invalid config.json:", "process.commandLine is for Windows only");
+        bail!(
+            "invalid config.json:",
+            "process.commandLine is for Windows only"
+        );
     }
     if !p.cwd.starts_with('/') {
-        bail!("invalid config.json:", "process.cwd \"{}\" is not absolute", p.cwd);
+        bail!(
+            "invalid config.json:",
+            "process.cwd \"{}\" is not absolute",
+            p.cwd
+        );
     }
     for (i, e) in p.env.iter().enumerate() {
         if !e.contains('=') {
-            bail!("invalid config.json:", "process.env[{i}] \"{e}\" is not KEY=value");
+            bail!(
+                "invalid config.json:",
+                "process.env[{i}] \"{e}\" is not KEY=value"
+            );
         }
     }
     if let Some(c) = &p.capabilities {
-        for l in [&c.bounding, &c.effective, &c.inheritable, &c.permitted, &c.ambient] {
+        for l in [
+            &c.bounding,
+            &c.effective,
+            &c.inheritable,
+            &c.permitted,
+            &c.ambient,
+        ] {
             for name in l.iter() {
                 if crate::init::caps::number(name).is_none() {
-                    bail!("invalid config.json:", "unknown capability \"{name}\" in process.capabilities");
+                    bail!(
+                        "invalid config.json:",
+                        "unknown capability \"{name}\" in process.capabilities"
+                    );
                 }
             }
         }
     }
     for r in p.rlimits.iter() {
         if crate::init::rlimits::resource(r.typ).is_none() {
-            bail!("invalid config.json:", "unknown rlimit type \"{}\" in process.rlimits", r.typ);
+            bail!(
+                "invalid config.json:",
+                "unknown rlimit type \"{}\" in process.rlimits",
+                r.typ
+            );
         }
         if r.soft > r.hard {
-            bail!("invalid config.json:", "process.rlimits {}: soft limit {} is above hard limit {}", r.typ, r.soft, r.hard);
+            bail!(
+                "invalid config.json:",
+                "process.rlimits {}: soft limit {} is above hard limit {}",
+                r.typ,
+                r.soft,
+                r.hard
+            );
         }
     }
     if let Some(io) = &p.io_priority {
@@ -203,50 +254,93 @@ pub fn process(p: &super::Process<'_>) -> Result<()> {
 fn linux(l: &super::Linux<'_>, spec: &Spec<'_>) -> Result<()> {
     let mut seen = 0u32;
     for ns in l.namespaces.iter() {
-        let flag = ns_flag(ns.typ)
-            .ok_or_else(|| err!("invalid config.json:", "unknown namespace type \"{}\"", ns.typ))?;
+        let flag = ns_flag(ns.typ).ok_or_else(|| {
+            err!(
+                "invalid config.json:",
+                "unknown namespace type \"{}\"",
+                ns.typ
+            )
+        })?;
         if seen & flag != 0 {
-            bail!("invalid config.json:", "namespace \"{}\" is listed twice", ns.typ);
+            bail!(
+                "invalid config.json:",
+                "namespace \"{}\" is listed twice",
+                ns.typ
+            );
         }
         seen |= flag;
         if let Some(p) = ns.path {
             if !p.starts_with('/') {
-                bail!("invalid config.json:", "namespace {} path \"{p}\" is not absolute", ns.typ);
+                bail!(
+                    "invalid config.json:",
+                    "namespace {} path \"{p}\" is not absolute",
+                    ns.typ
+                );
             }
         }
     }
     let has = |t: &str| l.namespaces.iter().any(|n| n.typ == t);
-    let new_user = l.namespaces.iter().any(|n| n.typ == "user" && n.path.is_none());
+    let new_user = l
+        .namespaces
+        .iter()
+        .any(|n| n.typ == "user" && n.path.is_none());
     if new_user && (l.uid_mappings.is_empty() || l.gid_mappings.is_empty()) {
-        bail!("invalid config.json:", "a new user namespace needs linux.uidMappings and linux.gidMappings");
+        bail!(
+            "invalid config.json:",
+            "a new user namespace needs linux.uidMappings and linux.gidMappings"
+        );
     }
     if !has("user") && (!l.uid_mappings.is_empty() || !l.gid_mappings.is_empty()) {
-        bail!("invalid config.json:", "linux.uidMappings given without a user namespace");
+        bail!(
+            "invalid config.json:",
+            "linux.uidMappings given without a user namespace"
+        );
     }
-    if (spec.hostname.is_some_and(|h| !h.is_empty()) || spec.domainname.is_some_and(|h| !h.is_empty()))
+    if (spec.hostname.is_some_and(|h| !h.is_empty())
+        || spec.domainname.is_some_and(|h| !h.is_empty()))
         && !has("uts")
     {
-        bail!("invalid config.json:", "hostname or domainname set without a uts namespace");
+        bail!(
+            "invalid config.json:",
+            "hostname or domainname set without a uts namespace"
+        );
     }
     if !l.time_offsets.is_empty() {
-        if !l.namespaces.iter().any(|n| n.typ == "time" && n.path.is_none()) {
-            bail!("invalid config.json:", "linux.timeOffsets needs a new time namespace");
+        if !l
+            .namespaces
+            .iter()
+            .any(|n| n.typ == "time" && n.path.is_none())
+        {
+            bail!(
+                "invalid config.json:",
+                "linux.timeOffsets needs a new time namespace"
+            );
         }
         for (k, _) in l.time_offsets.iter() {
             if *k != "monotonic" && *k != "boottime" {
-                bail!("invalid config.json:", "linux.timeOffsets: unknown clock \"{k}\"");
+                bail!(
+                    "invalid config.json:",
+                    "linux.timeOffsets: unknown clock \"{k}\""
+                );
             }
         }
     }
     if let Some(p) = l.rootfs_propagation {
         if crate::init::mounts::propagation_flag(p).is_none() {
-            bail!("invalid config.json:", "linux.rootfsPropagation \"{p}\" is not a propagation mode");
+            bail!(
+                "invalid config.json:",
+                "linux.rootfsPropagation \"{p}\" is not a propagation mode"
+            );
         }
     }
     if let Some(r) = &l.resources {
         for h in r.hugepage_limits.iter() {
             if !page_size_ok(h.page_size) {
-                bail!("invalid config.json:", "linux.resources.hugepageLimits: pageSize \"{}\" is not like 2MB or 1GB", h.page_size);
+                bail!(
+                    "invalid config.json:",
+                    "linux.resources.hugepageLimits: pageSize \"{}\" is not like 2MB or 1GB",
+                    h.page_size
+                );
             }
         }
         crate::cgroup::validate::resources(r)?;
@@ -276,7 +370,11 @@ fn linux(l: &super::Linux<'_>, spec: &Spec<'_>) -> Result<()> {
 
 /// `^[1-9][0-9]*[KMG]B$` (config-linux.md#huge-page-limits).
 fn page_size_ok(s: &str) -> bool {
-    let Some(num) = s.strip_suffix("KB").or_else(|| s.strip_suffix("MB")).or_else(|| s.strip_suffix("GB")) else {
+    let Some(num) = s
+        .strip_suffix("KB")
+        .or_else(|| s.strip_suffix("MB"))
+        .or_else(|| s.strip_suffix("GB"))
+    else {
         return false;
     };
     !num.is_empty() && !num.starts_with('0') && num.bytes().all(|b| b.is_ascii_digit())
@@ -289,12 +387,24 @@ mod tests {
     #[test]
     fn page_sizes() {
         assert!(page_size_ok("2MB") && page_size_ok("64KB") && page_size_ok("1GB"));
-        assert!(!page_size_ok("64kB") && !page_size_ok("0MB") && !page_size_ok("MB") && !page_size_ok("2M"));
+        assert!(
+            !page_size_ok("64kB")
+                && !page_size_ok("0MB")
+                && !page_size_ok("MB")
+                && !page_size_ok("2M")
+        );
     }
 
     #[test]
     fn versions() {
-        for ok in ["1.0.0", "1.0.2-dev", "1.1.0+dev", "1.2.0", "1.3.0-rc.1", "1.3.7"] {
+        for ok in [
+            "1.0.0",
+            "1.0.2-dev",
+            "1.1.0+dev",
+            "1.2.0",
+            "1.3.0-rc.1",
+            "1.3.7",
+        ] {
             assert!(version(ok).is_ok(), "{ok}");
         }
         for bad in ["2.0.0", "0.9.0", "1.4.0", "x", "", "1"] {

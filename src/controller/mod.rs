@@ -53,7 +53,8 @@ pub struct Created {
 pub fn create(g: &Global, id: &str, o: &Options) -> Result<Created> {
     state::check_id(id)?;
     let bundle = o.bundle.clone().unwrap_or_else(|| PathBuf::from("."));
-    let bundle = std::fs::canonicalize(&bundle).ctx("bundle", format_args!("{}", bundle.display()))?;
+    let bundle =
+        std::fs::canonicalize(&bundle).ctx("bundle", format_args!("{}", bundle.display()))?;
     let buf = config::load::read(&bundle)?;
     let spec = config::load::parse(&buf)?;
     config::validate::validate(&spec, true)?;
@@ -85,7 +86,11 @@ pub fn create(g: &Global, id: &str, o: &Options) -> Result<Created> {
                     bundle: bundle_s.into(),
                     rootfs: rootfs_s.into(),
                     owner: rustix::process::geteuid().as_raw(),
-                    flags: if own_pid_ns(&spec) { state::FLAG_PIDNS } else { 0 },
+                    flags: if own_pid_ns(&spec) {
+                        state::FLAG_PIDNS
+                    } else {
+                        0
+                    },
                     annotations: annotations_json(&spec),
                     cgroups: cg.paths(),
                 };
@@ -162,7 +167,8 @@ fn annotations_json(spec: &Spec<'_>) -> String {
 /// The pid file, written atomically (runc writes it the same way).
 pub(crate) fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
     let tmp = path.with_extension("husk-tmp");
-    std::fs::write(&tmp, pid.to_string()).ctx("write pid file", format_args!("{}", tmp.display()))?;
+    std::fs::write(&tmp, pid.to_string())
+        .ctx("write pid file", format_args!("{}", tmp.display()))?;
     std::fs::rename(&tmp, path).ctx("write pid file", format_args!("{}", path.display()))
 }
 
@@ -188,8 +194,17 @@ fn spawn_container(
 ) -> Result<i32> {
     let exe = spawn::sealed_self()?;
     let cfg = spawn::config_memfd(buf)?;
-    fs::mknodat(dir.fd(), state::FIFO, fs::FileType::Fifo, Mode::from_raw_mode(0o622), 0)
-        .ctx("mkfifo", format_args!("{}/{}", dir.path.display(), state::FIFO))?;
+    fs::mknodat(
+        dir.fd(),
+        state::FIFO,
+        fs::FileType::Fifo,
+        Mode::from_raw_mode(0o622),
+        0,
+    )
+    .ctx(
+        "mkfifo",
+        format_args!("{}/{}", dir.path.display(), state::FIFO),
+    )?;
     // The container opens it as its user, after the uid change: give it to
     // that user's host uid (umask left aside).
     let (uid, gid) = host_ids(spec);
@@ -200,11 +215,30 @@ fn spawn_container(
         Some(rustix::process::Gid::from_raw(gid)),
         fs::AtFlags::empty(),
     )
-    .ctx("chown", format_args!("{}/{}", dir.path.display(), state::FIFO))?;
-    fs::chmodat(dir.fd(), state::FIFO, Mode::from_raw_mode(0o600), fs::AtFlags::empty())
-        .ctx("chmod", format_args!("{}/{}", dir.path.display(), state::FIFO))?;
-    let fifo = fs::openat(dir.fd(), state::FIFO, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
-        .ctx("open", format_args!("{}/{}", dir.path.display(), state::FIFO))?;
+    .ctx(
+        "chown",
+        format_args!("{}/{}", dir.path.display(), state::FIFO),
+    )?;
+    fs::chmodat(
+        dir.fd(),
+        state::FIFO,
+        Mode::from_raw_mode(0o600),
+        fs::AtFlags::empty(),
+    )
+    .ctx(
+        "chmod",
+        format_args!("{}/{}", dir.path.display(), state::FIFO),
+    )?;
+    let fifo = fs::openat(
+        dir.fd(),
+        state::FIFO,
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx(
+        "open",
+        format_args!("{}/{}", dir.path.display(), state::FIFO),
+    )?;
     let (parent, child) = rustix::net::socketpair(
         rustix::net::AddressFamily::UNIX,
         rustix::net::SocketType::SEQPACKET,
@@ -236,7 +270,15 @@ fn spawn_container(
     let ctl = spawn::controller(exe.as_fd(), &args)?;
     drop(child);
     crate::log::debug(g, format_args!("controller pid {ctl}"));
-    let r = drive(spec, ctl, &parent, cg, (id, bundle, console_sock.as_ref()), false).and_then(|(pid, listener)| {
+    let r = drive(
+        spec,
+        ctl,
+        &parent,
+        cg,
+        (id, bundle, console_sock.as_ref()),
+        false,
+    )
+    .and_then(|(pid, listener)| {
         if let Some(fd) = listener {
             send_seccomp_listener(spec, id, bundle, pid, fd.as_fd())?;
         }
@@ -282,7 +324,10 @@ pub(crate) fn drive(
             Ok(None) => {
                 return fail(
                     pid,
-                    err!("container process exited during set-up:", "no error was reported"),
+                    err!(
+                        "container process exited during set-up:",
+                        "no error was reported"
+                    ),
                 )
             }
             Err(e) => return fail(pid, e),
@@ -306,7 +351,11 @@ pub(crate) fn drive(
             Kind::Error => return fail(pid, msg.to_error()),
             Kind::HooksReq => {
                 // The container sends its host pid: PID may not be here yet.
-                let p = if msg.value > 0 { msg.value } else { pid.unwrap_or(0) };
+                let p = if msg.value > 0 {
+                    msg.value
+                } else {
+                    pid.unwrap_or(0)
+                };
                 if let Err(e) = hooks::create_runtime(spec, side.0, side.1, p) {
                     return fail(pid.or(Some(p).filter(|p| *p > 0)), e);
                 }
@@ -329,12 +378,24 @@ pub(crate) fn drive(
 
 /// Give the SCMP_ACT_NOTIFY listener to the agent at listenerPath, with the
 /// container's state as "creating" (runc does this at the same point).
-pub(crate) fn send_seccomp_listener(spec: &Spec<'_>, id: &str, bundle: &str, pid: i32, fd: rustix::fd::BorrowedFd<'_>) -> Result<()> {
-    let Some(sc) = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) else { return Ok(()) };
-    let Some(path) = sc.listener_path else { return Ok(()) };
+pub(crate) fn send_seccomp_listener(
+    spec: &Spec<'_>,
+    id: &str,
+    bundle: &str,
+    pid: i32,
+    fd: rustix::fd::BorrowedFd<'_>,
+) -> Result<()> {
+    let Some(sc) = spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) else {
+        return Ok(());
+    };
+    let Some(path) = sc.listener_path else {
+        return Ok(());
+    };
     let mut state = String::from("{\"ociVersion\":\"1.3.0\",\"id\":\"");
     config::json::escape_into(id, &mut state);
-    state.push_str(&format!("\",\"status\":\"creating\",\"pid\":{pid},\"bundle\":\""));
+    state.push_str(&format!(
+        "\",\"status\":\"creating\",\"pid\":{pid},\"bundle\":\""
+    ));
     config::json::escape_into(bundle, &mut state);
     state.push('"');
     let ann = annotations_json(spec);
@@ -343,19 +404,29 @@ pub(crate) fn send_seccomp_listener(spec: &Spec<'_>, id: &str, bundle: &str, pid
         state.push_str(&ann);
     }
     state.push('}');
-    crate::seccomp::load::send_listener(fd, path, state.as_bytes(), sc.listener_metadata.unwrap_or(""))
+    crate::seccomp::load::send_listener(
+        fd,
+        path,
+        state.as_bytes(),
+        sc.listener_metadata.unwrap_or(""),
+    )
 }
 
 /// Host uid and gid of the container's process user, through the id maps.
 fn host_ids(spec: &Spec<'_>) -> (u32, u32) {
-    let user = spec.process.as_ref().map_or((0, 0), |p| (p.user.uid, p.user.gid));
+    let user = spec
+        .process
+        .as_ref()
+        .map_or((0, 0), |p| (p.user.uid, p.user.gid));
     let map = |id: u32, maps: &[config::linux::IdMapping]| {
         maps.iter()
             .find(|m| id >= m.container_id && id - m.container_id < m.size)
             .map_or(id, |m| m.host_id + (id - m.container_id))
     };
     match &spec.linux {
-        Some(l) if !l.uid_mappings.is_empty() => (map(user.0, &l.uid_mappings), map(user.1, &l.gid_mappings)),
+        Some(l) if !l.uid_mappings.is_empty() => {
+            (map(user.0, &l.uid_mappings), map(user.1, &l.gid_mappings))
+        }
         _ => user,
     }
 }

@@ -11,14 +11,22 @@ use std::ffi::CString;
 
 /// A sealed memfd holding a copy of the running husk binary.
 pub fn sealed_self() -> Result<OwnedFd> {
-    let exe = fs::open("/proc/self/exe", OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-        .ctx("open", format_args!("/proc/self/exe"))?;
-    let size = fs::fstat(&exe).ctx("stat", format_args!("/proc/self/exe"))?.st_size as usize;
+    let exe = fs::open(
+        "/proc/self/exe",
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx("open", format_args!("/proc/self/exe"))?;
+    let size = fs::fstat(&exe)
+        .ctx("stat", format_args!("/proc/self/exe"))?
+        .st_size as usize;
     let mfd = fs::memfd_create("husk", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)
         .ctx("memfd_create", format_args!("for the sealed husk copy"))?;
     let mut done = 0;
     while done < size {
-        match fs::sendfile(&mfd, &exe, None, size - done).ctx("copy", format_args!("/proc/self/exe"))? {
+        match fs::sendfile(&mfd, &exe, None, size - done)
+            .ctx("copy", format_args!("/proc/self/exe"))?
+        {
             0 => break,
             n => done += n,
         }
@@ -79,7 +87,11 @@ pub fn controller(exe: BorrowedFd<'_>, a: &InitArgs<'_>) -> Result<i32> {
         a.extra_fds.to_string(),
     ];
     if let Some((process, pid, start)) = a.exec {
-        words.extend([process.as_raw_fd().to_string(), pid.to_string(), start.to_string()]);
+        words.extend([
+            process.as_raw_fd().to_string(),
+            pid.to_string(),
+            start.to_string(),
+        ]);
     }
     let cs: Vec<CString> = words
         .iter()
@@ -93,12 +105,18 @@ pub fn controller(exe: BorrowedFd<'_>, a: &InitArgs<'_>) -> Result<i32> {
         Forked::Parent(pid) => Ok(pid),
         Forked::Child => {
             // Die with `husk create` if it dies before we are done.
-            let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
+            let _ = rustix::process::set_parent_process_death_signal(Some(
+                rustix::process::Signal::KILL,
+            ));
             for fd in keep.into_iter().flatten() {
                 let _ = rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty());
             }
             let e = sys::exec_fd(exe.as_fd().as_raw_fd(), &argv, &envp);
-            let err = crate::error::Error::with_errno(e.raw_os_error(), "exec", format_args!("the sealed husk copy"));
+            let err = crate::error::Error::with_errno(
+                e.raw_os_error(),
+                "exec",
+                format_args!("the sealed husk copy"),
+            );
             let _ = super::sync::send_error(a.sync, "spawn", &err);
             sys::exit_now(1)
         }

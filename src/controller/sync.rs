@@ -42,8 +42,8 @@
 use crate::error::{Context, Error, Result};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::net::{
-    RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendAncillaryBuffer, SendAncillaryMessage,
-    SendFlags,
+    RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, SendAncillaryBuffer,
+    SendAncillaryMessage, SendFlags,
 };
 
 pub const FRAME: usize = 256;
@@ -100,7 +100,11 @@ impl Msg {
     /// The error a child reported, for the parent to return.
     pub fn to_error(&self) -> Error {
         let (what, detail) = self.text.split_at(self.what_len.min(self.text.len()));
-        Error::with_errno(self.errno, "container set-up failed:", format_args!("{what} {detail}"))
+        Error::with_errno(
+            self.errno,
+            "container set-up failed:",
+            format_args!("{what} {detail}"),
+        )
     }
 }
 
@@ -126,12 +130,24 @@ pub fn send_fd(fd: BorrowedFd<'_>, kind: Kind, passed: BorrowedFd<'_>) -> Result
     if !cmsg.push(SendAncillaryMessage::ScmRights(&fds)) {
         return Err(err!("send sync frame:", "control buffer too small"));
     }
-    rustix::net::sendmsg(fd, &[rustix::io::IoSlice::new(&f)], &mut cmsg, SendFlags::NOSIGNAL)
-        .ctx("send sync frame", format_args!("{kind:?}"))?;
+    rustix::net::sendmsg(
+        fd,
+        &[rustix::io::IoSlice::new(&f)],
+        &mut cmsg,
+        SendFlags::NOSIGNAL,
+    )
+    .ctx("send sync frame", format_args!("{kind:?}"))?;
     Ok(())
 }
 
-fn send_frame(fd: BorrowedFd<'_>, kind: Kind, errno: i32, value: i32, what: &str, detail: &str) -> Result<()> {
+fn send_frame(
+    fd: BorrowedFd<'_>,
+    kind: Kind,
+    errno: i32,
+    value: i32,
+    what: &str,
+    detail: &str,
+) -> Result<()> {
     let mut f = [0u8; FRAME];
     let what = cut(what, FRAME - HEAD);
     let detail = cut(detail, FRAME - HEAD - what.len());
@@ -142,7 +158,8 @@ fn send_frame(fd: BorrowedFd<'_>, kind: Kind, errno: i32, value: i32, what: &str
     f[14..16].copy_from_slice(&(detail.len() as u16).to_le_bytes());
     f[HEAD..HEAD + what.len()].copy_from_slice(what.as_bytes());
     f[HEAD + what.len()..HEAD + what.len() + detail.len()].copy_from_slice(detail.as_bytes());
-    rustix::net::send(fd, &f, SendFlags::NOSIGNAL).ctx("send sync frame", format_args!("{kind:?}"))?;
+    rustix::net::send(fd, &f, SendFlags::NOSIGNAL)
+        .ctx("send sync frame", format_args!("{kind:?}"))?;
     Ok(())
 }
 
@@ -192,7 +209,8 @@ pub fn recv(fd: impl AsFd) -> Result<Option<Msg>> {
         return Err(err!("bad sync frame:", "{n} bytes"));
     }
     let u32_at = |i: usize| u32::from_le_bytes([f[i], f[i + 1], f[i + 2], f[i + 3]]);
-    let kind = Kind::from_u32(u32_at(0)).ok_or_else(|| err!("bad sync frame:", "kind {}", u32_at(0)))?;
+    let kind =
+        Kind::from_u32(u32_at(0)).ok_or_else(|| err!("bad sync frame:", "kind {}", u32_at(0)))?;
     let what_len = usize::from(u16::from_le_bytes([f[12], f[13]]));
     let detail_len = usize::from(u16::from_le_bytes([f[14], f[15]]));
     let end = (HEAD + what_len + detail_len).min(FRAME);

@@ -32,11 +32,10 @@ const LINKS: &[(&str, &str)] = &[
 
 /// Create the default devices and links, unless /dev is the host's (a bind mount).
 pub fn create_defaults(ctx: &mut Ctx<'_>) -> Result<()> {
-    let host_dev = ctx
-        .spec
-        .mounts
-        .iter()
-        .any(|m| m.destination.trim_end_matches('/') == "/dev" && m.options.iter().any(|o| *o == "bind" || *o == "rbind"));
+    let host_dev = ctx.spec.mounts.iter().any(|m| {
+        m.destination.trim_end_matches('/') == "/dev"
+            && m.options.iter().any(|o| *o == "bind" || *o == "rbind")
+    });
     if host_dev {
         return Ok(());
     }
@@ -50,7 +49,14 @@ pub fn create_defaults(ctx: &mut Ctx<'_>) -> Result<()> {
         Mode::empty(),
         ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS,
     )
-    .or_else(|_| fs::openat(&dev, ".", OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()))
+    .or_else(|_| {
+        fs::openat(
+            &dev,
+            ".",
+            OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+    })
     .ctx("open", format_args!("/dev in the rootfs"))?;
     let old = rustix::process::umask(Mode::empty());
     let r = make_nodes(&dev, root.as_fd());
@@ -73,14 +79,26 @@ fn make_nodes(dev: &rustix::fd::OwnedFd, root: rustix::fd::BorrowedFd<'_>) -> Re
         // Something already there (a bind or an earlier node) is replaced.
         let _ = fs::unlinkat(dev, *name, fs::AtFlags::empty());
         let devno = fs::makedev(*major, *minor);
-        match fs::mknodat(dev, *name, fs::FileType::CharacterDevice, Mode::from_raw_mode(0o666), devno) {
+        match fs::mknodat(
+            dev,
+            *name,
+            fs::FileType::CharacterDevice,
+            Mode::from_raw_mode(0o666),
+            devno,
+        ) {
             Ok(()) => {}
             Err(rustix::io::Errno::PERM) => {
                 // In a user namespace: bind the host's node over an empty file.
                 let target = ensure_in_root(root, &format!("/dev/{name}"), false)?;
                 let src = std::ffi::CString::new(format!("/dev/{name}")).unwrap_or_default();
-                sys::mount(Some(&src), &fd_path(target.as_fd()), None, linux_raw_sys::general::MS_BIND as u64, None)
-                    .ctx("bind mount", format_args!("/dev/{name} from the host"))?;
+                sys::mount(
+                    Some(&src),
+                    &fd_path(target.as_fd()),
+                    None,
+                    linux_raw_sys::general::MS_BIND as u64,
+                    None,
+                )
+                .ctx("bind mount", format_args!("/dev/{name} from the host"))?;
             }
             Err(e) => return Err(e).ctx("mknod", format_args!("/dev/{name}")),
         }

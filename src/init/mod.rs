@@ -91,7 +91,9 @@ const STEPS: &[Step] = &[
 pub fn main(args: Vec<OsString>) -> Result<u8> {
     let arg = |i: usize| args.get(i).and_then(|a| a.to_str()).unwrap_or("");
     let fd = |i: usize| -> Result<OwnedFd> {
-        let n: i32 = arg(i).parse().map_err(|_| err!("husk init:", "bad fd argument"))?;
+        let n: i32 = arg(i)
+            .parse()
+            .map_err(|_| err!("husk init:", "bad fd argument"))?;
         if n < 3 {
             bail!("husk init:", "bad fd argument");
         }
@@ -106,7 +108,11 @@ pub fn main(args: Vec<OsString>) -> Result<u8> {
         let flags: u32 = arg(3).parse().unwrap_or(0);
         let exec = flags & crate::controller::INIT_EXEC != 0;
         let fifo = if exec { None } else { Some(fd(2)?) };
-        let pbuf = if exec { read_config(&fd(9)?)? } else { Vec::new() };
+        let pbuf = if exec {
+            read_config(&fd(9)?)?
+        } else {
+            Vec::new()
+        };
         // Relative paths of the config (bind sources) are the bundle's, as in runc.
         rustix::process::chdir(arg(6)).ctx("chdir", format_args!("to the bundle {}", arg(6)))?;
         let buf = read_config(&cfg)?;
@@ -129,7 +135,9 @@ pub fn main(args: Vec<OsString>) -> Result<u8> {
             filter: None,
         };
         if exec {
-            let pid = arg(10).parse().map_err(|_| err!("husk init:", "bad pid argument"))?;
+            let pid = arg(10)
+                .parse()
+                .map_err(|_| err!("husk init:", "bad pid argument"))?;
             return exec::controller(&mut ctx, sync.as_fd(), pid, arg(11).parse().unwrap_or(0));
         }
         controller(&mut ctx, sync.as_fd())
@@ -144,11 +152,15 @@ pub fn main(args: Vec<OsString>) -> Result<u8> {
 }
 
 fn read_config(fd: &OwnedFd) -> Result<Vec<u8>> {
-    let size = rustix::fs::fstat(fd).ctx("stat", format_args!("config memfd"))?.st_size as usize;
+    let size = rustix::fs::fstat(fd)
+        .ctx("stat", format_args!("config memfd"))?
+        .st_size as usize;
     let mut buf = vec![0u8; size];
     let mut off = 0;
     while off < size {
-        match rustix::io::pread(fd, &mut buf[off..], off as u64).ctx("read", format_args!("config memfd"))? {
+        match rustix::io::pread(fd, &mut buf[off..], off as u64)
+            .ctx("read", format_args!("config memfd"))?
+        {
             0 => break,
             n => off += n,
         }
@@ -160,7 +172,11 @@ fn read_config(fd: &OwnedFd) -> Result<Vec<u8>> {
 /// Namespaces, then fork the container process; the controller then exits.
 fn controller(ctx: &mut Ctx<'_>, sync: BorrowedFd<'_>) -> Result<()> {
     // execCPUAffinity.initial: before the move into the container's cgroups.
-    let affinity = ctx.spec.process.as_ref().and_then(|p| p.exec_cpu_affinity.as_ref());
+    let affinity = ctx
+        .spec
+        .process
+        .as_ref()
+        .and_then(|p| p.exec_cpu_affinity.as_ref());
     sched::set_affinity(affinity.and_then(|a| a.initial), "initial")?;
     namespaces::enter(ctx.spec, sync)?;
     match sys::fork_process().ctx("fork", format_args!("the container process"))? {

@@ -64,7 +64,10 @@ const PROPAGATIONS: &[(&str, u32)] = &[
 
 /// Flags of a propagation mode name (also for linux.rootfsPropagation).
 pub fn propagation_flag(name: &str) -> Option<u64> {
-    PROPAGATIONS.iter().find(|(n, _)| *n == name).map(|(_, f)| u64::from(*f))
+    PROPAGATIONS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, f)| u64::from(*f))
 }
 
 /// A mount's options split into flags, propagation and fs data.
@@ -88,7 +91,10 @@ pub fn parse_options(opts: &[&str]) -> Result<Parsed> {
             p.propagation |= f;
         } else if o == "tmpcopyup" {
             p.copyup = true;
-        } else if matches!(o, "idmap" | "ridmap" | "rro" | "rrw" | "rnosuid" | "rnodev" | "rnoexec") {
+        } else if matches!(
+            o,
+            "idmap" | "ridmap" | "rro" | "rrw" | "rnosuid" | "rnodev" | "rnoexec"
+        ) {
             bail!("not supported yet:", "mount option \"{o}\"");
         } else {
             if !p.data.is_empty() {
@@ -111,8 +117,12 @@ pub fn mount_all(ctx: &mut Ctx<'_>) -> Result<()> {
 }
 
 pub fn open_root(rootfs: &str) -> Result<OwnedFd> {
-    fs::open(rootfs, OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-        .ctx("open rootfs", format_args!("{rootfs}"))
+    fs::open(
+        rootfs,
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx("open rootfs", format_args!("{rootfs}"))
 }
 
 /// `/proc/self/fd/N` of a handle, to mount on exactly that inode.
@@ -128,22 +138,36 @@ fn is_bind(m: &Mount<'_>) -> bool {
 fn mount_one(root: BorrowedFd<'_>, m: &Mount<'_>, label: Option<&str>) -> Result<()> {
     let dest = json::string(m.destination, "mounts[].destination")?;
     let mut p = parse_options(&m.options)?;
-    if let Some(l) = label.filter(|_| !is_bind(m) && !matches!(m.typ, Some("proc" | "sysfs" | "cgroup" | "cgroup2"))) {
-        p.data = if p.data.is_empty() { l.to_string() } else { format!("{},{l}", p.data) };
+    if let Some(l) = label
+        .filter(|_| !is_bind(m) && !matches!(m.typ, Some("proc" | "sysfs" | "cgroup" | "cgroup2")))
+    {
+        p.data = if p.data.is_empty() {
+            l.to_string()
+        } else {
+            format!("{},{l}", p.data)
+        };
     }
-    let typ = m.typ.map(|t| json::string(t, "mounts[].type")).transpose()?;
-    let src = m.source.map(|s| json::cstring(s, "mounts[].source")).transpose()?;
+    let typ = m
+        .typ
+        .map(|t| json::string(t, "mounts[].type"))
+        .transpose()?;
+    let src = m
+        .source
+        .map(|s| json::cstring(s, "mounts[].source"))
+        .transpose()?;
     if typ.as_deref() == Some("cgroup") {
         return super::rootfs::mount_cgroup(root, &dest, p.flags);
     }
     if is_bind(m) {
         let src = src.ok_or_else(|| err!("mount", "{dest}: a bind mount needs a source"))?;
-        let st = fs::stat(src.as_c_str()).ctx("bind mount source", format_args!("{src:?} for {dest}"))?;
+        let st = fs::stat(src.as_c_str())
+            .ctx("bind mount source", format_args!("{src:?} for {dest}"))?;
         let is_dir = fs::FileType::from_raw_mode(st.st_mode) == fs::FileType::Directory;
         let target = ensure_in_root(root, &dest, is_dir)?;
         let tp = fd_path(target.as_fd());
         let flags = MS_BIND | (p.flags & MS_REC);
-        sys::mount(Some(&src), &tp, None, flags, None).ctx("bind mount", format_args!("{src:?} on {dest}"))?;
+        sys::mount(Some(&src), &tp, None, flags, None)
+            .ctx("bind mount", format_args!("{src:?} on {dest}"))?;
         // The old handle still names the covered inode: reopen the new mount.
         let target = ensure_in_root(root, &dest, is_dir)?;
         let tp = fd_path(target.as_fd());
@@ -157,15 +181,27 @@ fn mount_one(root: BorrowedFd<'_>, m: &Mount<'_>, label: Option<&str>) -> Result
         let tp = fd_path(target.as_fd());
         let fstype = typ.as_deref().unwrap_or("none");
         if p.copyup && fstype != "tmpfs" {
-            bail!("invalid config.json:", "mount option tmpcopyup on {dest} needs type tmpfs, not {fstype}");
+            bail!(
+                "invalid config.json:",
+                "mount option tmpcopyup on {dest} needs type tmpfs, not {fstype}"
+            );
         }
         // tmpcopyup: hold the covered directory, mount writable, copy, then
         // apply read-only.
-        let covered = if p.copyup { Some(super::copyup::open_dir(target.as_fd(), &dest)?) } else { None };
-        let flags = if p.copyup { p.flags & !MS_RDONLY } else { p.flags };
+        let covered = if p.copyup {
+            Some(super::copyup::open_dir(target.as_fd(), &dest)?)
+        } else {
+            None
+        };
+        let flags = if p.copyup {
+            p.flags & !MS_RDONLY
+        } else {
+            p.flags
+        };
         let src = src.unwrap_or_else(|| CString::new(fstype).unwrap_or_default());
         let ft = CString::new(fstype).map_err(|_| err!("mount", "{dest}: bad type"))?;
-        let data = CString::new(p.data.as_str()).map_err(|_| err!("mount", "{dest}: bad options"))?;
+        let data =
+            CString::new(p.data.as_str()).map_err(|_| err!("mount", "{dest}: bad options"))?;
         let data = (!p.data.is_empty()).then_some(data.as_c_str());
         match sys::mount(Some(&src), &tp, Some(&ft), flags, data) {
             Ok(()) => {}
@@ -177,7 +213,9 @@ fn mount_one(root: BorrowedFd<'_>, m: &Mount<'_>, label: Option<&str>) -> Result
                 let target = ensure_in_root(root, &dest, true)?;
                 remount_bind(&fd_path(target.as_fd()), p.flags | MS_RDONLY, &dest)?;
             }
-            Err(e) => return Err(e).ctx("mount", format_args!("{fstype} on {dest} ({:?})", p.data)),
+            Err(e) => {
+                return Err(e).ctx("mount", format_args!("{fstype} on {dest} ({:?})", p.data))
+            }
         }
         if let Some(old) = covered {
             let new = super::copyup::open_dir(ensure_in_root(root, &dest, true)?.as_fd(), &dest)?;
@@ -233,7 +271,12 @@ fn propagate(target: &CString, prop: u64, what: &str) -> Result<()> {
     sys::mount(None, target, None, prop, None).ctx("set propagation", format_args!("of {what}"))
 }
 
-fn in_root(root: BorrowedFd<'_>, path: &str, flags: OFlags, mode: u32) -> rustix::io::Result<OwnedFd> {
+fn in_root(
+    root: BorrowedFd<'_>,
+    path: &str,
+    flags: OFlags,
+    mode: u32,
+) -> rustix::io::Result<OwnedFd> {
     fs::openat2(
         root,
         path,
@@ -259,7 +302,8 @@ fn ensure_depth(root: BorrowedFd<'_>, path: &str, dir: bool, links: u32) -> Resu
     }
     let rel = path.trim_start_matches('/');
     if rel.is_empty() {
-        return in_root(root, ".", OFlags::PATH | OFlags::DIRECTORY, 0).ctx("open", format_args!("/ in the rootfs"));
+        return in_root(root, ".", OFlags::PATH | OFlags::DIRECTORY, 0)
+            .ctx("open", format_args!("/ in the rootfs"));
     }
     match in_root(root, rel, OFlags::PATH, 0) {
         Ok(fd) => return Ok(fd),
@@ -275,7 +319,11 @@ fn ensure_depth(root: BorrowedFd<'_>, path: &str, dir: bool, links: u32) -> Resu
     // target is read as a path in the container, never on the host).
     if let Ok(target) = fs::readlinkat(&pfd, name, Vec::new()) {
         let t = target.to_string_lossy();
-        let next = if t.starts_with('/') { t.into_owned() } else { format!("/{parent}/{t}") };
+        let next = if t.starts_with('/') {
+            t.into_owned()
+        } else {
+            format!("/{parent}/{t}")
+        };
         return ensure_depth(root, &next, dir, links + 1);
     }
     if dir {
@@ -284,11 +332,17 @@ fn ensure_depth(root: BorrowedFd<'_>, path: &str, dir: bool, links: u32) -> Resu
             Err(e) => return Err(e).ctx("mkdir", format_args!("{path} in the rootfs")),
         }
     } else {
-        let f = fs::openat(&pfd, name, OFlags::CREATE | OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW, Mode::from_raw_mode(0o644));
+        let f = fs::openat(
+            &pfd,
+            name,
+            OFlags::CREATE | OFlags::WRONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW,
+            Mode::from_raw_mode(0o644),
+        );
         match f {
             Ok(_) | Err(rustix::io::Errno::EXIST) => {}
             Err(e) => return Err(e).ctx("create", format_args!("{path} in the rootfs")),
         }
     }
-    in_root(root, rel, OFlags::PATH, 0).ctx("open mount target", format_args!("{path} in the rootfs"))
+    in_root(root, rel, OFlags::PATH, 0)
+        .ctx("open mount target", format_args!("{path} in the rootfs"))
 }

@@ -16,7 +16,9 @@ use rustix::thread::{LinkNameSpaceType, UnshareFlags};
 pub fn enter(spec: &Spec<'_>, sync: BorrowedFd<'_>) -> Result<()> {
     // 0. Be moved into the container's cgroups before any namespace (sync.rs).
     sync::request(sync, Kind::CgroupReq, Kind::CgroupAck)?;
-    let Some(linux) = &spec.linux else { return Ok(()) };
+    let Some(linux) = &spec.linux else {
+        return Ok(());
+    };
     let nss = &linux.namespaces;
     // 1. The user namespace: join, or create and have the parent map it.
     if let Some(user) = nss.iter().find(|n| n.typ == "user") {
@@ -57,7 +59,8 @@ pub fn enter(spec: &Spec<'_>, sync: BorrowedFd<'_>) -> Result<()> {
     if flags != 0 {
         let f = UnshareFlags::from_bits_retain(flags);
         // SAFETY: namespace flags only (no CLONE_FILES); husk runs a single thread.
-        unsafe { rustix::thread::unshare_unsafe(f) }.ctx("unshare", format_args!("namespaces {}", names(flags)))?;
+        unsafe { rustix::thread::unshare_unsafe(f) }
+            .ctx("unshare", format_args!("namespaces {}", names(flags)))?;
     }
     // 4. Time offsets go in before any process enters the time namespace.
     if flags & CLONE_NEWTIME != 0 && !linux.time_offsets.is_empty() {
@@ -73,8 +76,12 @@ pub fn enter(spec: &Spec<'_>, sync: BorrowedFd<'_>) -> Result<()> {
 
 fn join(raw_path: &str, typ: &str) -> Result<()> {
     let path = json::cstring(raw_path, "linux.namespaces[].path")?;
-    let fd = rustix::fs::open(path.as_c_str(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
-        .ctx("open namespace", format_args!("{typ} {raw_path}"))?;
+    let fd = rustix::fs::open(
+        path.as_c_str(),
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx("open namespace", format_args!("{typ} {raw_path}"))?;
     let t = match typ {
         "user" => LinkNameSpaceType::User,
         "pid" => LinkNameSpaceType::ProcessID,

@@ -16,7 +16,8 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 /// process.oomScoreAdj, written while /proc is still the host's.
 pub fn oom_score_adj(ctx: &mut Ctx<'_>) -> Result<()> {
     if let Some(v) = ctx.spec.process.as_ref().and_then(|p| p.oom_score_adj) {
-        std::fs::write("/proc/self/oom_score_adj", v.to_string()).ctx("write", format_args!("oom_score_adj {v}"))?;
+        std::fs::write("/proc/self/oom_score_adj", v.to_string())
+            .ctx("write", format_args!("oom_score_adj {v}"))?;
     }
     Ok(())
 }
@@ -33,7 +34,14 @@ pub fn session_keyring(ctx: &mut Ctx<'_>) -> Result<()> {
     let r = unsafe {
         sys::raw_syscall(
             linux_raw_sys::general::__NR_keyctl,
-            [KEYCTL_JOIN_SESSION_KEYRING, name.as_ptr() as usize, 0, 0, 0, 0],
+            [
+                KEYCTL_JOIN_SESSION_KEYRING,
+                name.as_ptr() as usize,
+                0,
+                0,
+                0,
+                0,
+            ],
         )
     };
     match r {
@@ -44,13 +52,17 @@ pub fn session_keyring(ctx: &mut Ctx<'_>) -> Result<()> {
 
 /// Value of `key` in the config's env (raw JSON text).
 fn env_value<'a>(env: &[&'a str], key: &str) -> Option<&'a str> {
-    env.iter().rev().find_map(|e| e.strip_prefix(key)?.strip_prefix('='))
+    env.iter()
+        .rev()
+        .find_map(|e| e.strip_prefix(key)?.strip_prefix('='))
 }
 
 /// Resolve process.args[0] as execvp would, so that a missing program fails
 /// `create` with a clear error (runc's wording, which podman matches).
 pub fn find_executable(ctx: &mut Ctx<'_>) -> Result<()> {
-    let Some(p) = &ctx.spec.process else { return Ok(()) };
+    let Some(p) = &ctx.spec.process else {
+        return Ok(());
+    };
     let arg0 = json::string(p.args.first().copied().unwrap_or(""), "process.args[0]")?;
     let cwd = json::string(p.cwd, "process.cwd")?;
     // runc creates a missing cwd.
@@ -58,12 +70,20 @@ pub fn find_executable(ctx: &mut Ctx<'_>) -> Result<()> {
         std::fs::create_dir_all(&cwd).ctx("create cwd", format_args!("{cwd}"))?;
     }
     if arg0.contains('/') {
-        let full = if arg0.starts_with('/') { arg0.clone() } else { format!("{}/{arg0}", cwd.trim_end_matches('/')) };
-        check_exec(&full).map_err(|e| Error::with_errno(e.raw_os_error(), "exec:", format_args!("\"{arg0}\"")))?;
+        let full = if arg0.starts_with('/') {
+            arg0.clone()
+        } else {
+            format!("{}/{arg0}", cwd.trim_end_matches('/'))
+        };
+        check_exec(&full).map_err(|e| {
+            Error::with_errno(e.raw_os_error(), "exec:", format_args!("\"{arg0}\""))
+        })?;
         ctx.exe = Some(CString::new(full).map_err(|_| err!("bad process.args[0]"))?);
         return Ok(());
     }
-    let path = env_value(&p.env, "PATH").map(|v| json::string(v, "PATH")).transpose()?;
+    let path = env_value(&p.env, "PATH")
+        .map(|v| json::string(v, "PATH"))
+        .transpose()?;
     let path = path.as_deref().unwrap_or(DEFAULT_PATH);
     for dir in path.split(':').filter(|d| !d.is_empty()) {
         let full = format!("{dir}/{arg0}");
@@ -88,11 +108,17 @@ fn check_exec(path: &str) -> core::result::Result<(), rustix::io::Errno> {
 
 /// process.user (groups, gid, uid), capabilities around the uid change, umask.
 pub fn set_user(ctx: &mut Ctx<'_>) -> Result<()> {
-    let Some(p) = &ctx.spec.process else { return Ok(()) };
+    let Some(p) = &ctx.spec.process else {
+        return Ok(());
+    };
     let caps = p.capabilities.as_ref();
     super::caps::before_setuid(caps)?;
     let u = &p.user;
-    let groups: Vec<rustix::process::Gid> = u.additional_gids.iter().map(|g| rustix::process::Gid::from_raw(*g)).collect();
+    let groups: Vec<rustix::process::Gid> = u
+        .additional_gids
+        .iter()
+        .map(|g| rustix::process::Gid::from_raw(*g))
+        .collect();
     match rustix::thread::set_thread_groups(&groups) {
         // setgroups is denied in some user namespaces; fine when none are asked.
         Err(rustix::io::Errno::PERM) if groups.is_empty() => {}
@@ -134,7 +160,11 @@ pub fn wait_start_and_exec(ctx: &mut Ctx<'_>) -> Error {
 }
 
 fn exec(ctx: &mut Ctx<'_>) -> Result<core::convert::Infallible> {
-    let p = ctx.spec.process.as_ref().ok_or_else(|| err!("no process"))?;
+    let p = ctx
+        .spec
+        .process
+        .as_ref()
+        .ok_or_else(|| err!("no process"))?;
     let exe = ctx.exe.take().ok_or_else(|| err!("no executable"))?;
     // argv and envp, built before the wait so start-to-exec does no work.
     let mut store: Vec<CString> = Vec::with_capacity(p.args.len() + p.env.len() + 1);
@@ -152,11 +182,16 @@ fn exec(ctx: &mut Ctx<'_>) -> Result<core::convert::Infallible> {
     }
     if ctx.listen_fds > 0 {
         // Socket activation as runc passes it on: the fds are 3.., for pid 1.
-        store.push(CString::new(format!("LISTEN_FDS={}", ctx.listen_fds)).map_err(|_| err!("bad LISTEN_FDS"))?);
+        store.push(
+            CString::new(format!("LISTEN_FDS={}", ctx.listen_fds))
+                .map_err(|_| err!("bad LISTEN_FDS"))?,
+        );
         store.push(c"LISTEN_PID=1".into());
     }
     if env_value(&p.env, "HOME").is_none() {
-        store.push(CString::new(format!("HOME={}", home_of(p.user.uid))).map_err(|_| err!("bad HOME"))?);
+        store.push(
+            CString::new(format!("HOME={}", home_of(p.user.uid))).map_err(|_| err!("bad HOME"))?,
+        );
     }
     let mut argv: Vec<*const c_char> = store[..nargs].iter().map(|c| c.as_ptr()).collect();
     argv.push(core::ptr::null());
@@ -165,12 +200,19 @@ fn exec(ctx: &mut Ctx<'_>) -> Result<core::convert::Infallible> {
 
     // No host fd may reach the user's program (CVE-2024-21626 class), but
     // for the ones --preserve-fds / LISTEN_FDS hand on (3 .. 3+extra).
-    sys::cloexec_from(3 + ctx.extra_fds).ctx("close_range", format_args!("fds from {} on", 3 + ctx.extra_fds))?;
+    sys::cloexec_from(3 + ctx.extra_fds).ctx(
+        "close_range",
+        format_args!("fds from {} on", 3 + ctx.extra_fds),
+    )?;
     // exec has no fifo and runs no startContainer hooks (runc's exec neither).
     if let Some(fifo) = &ctx.fifo {
         let fifo_path = format!("/proc/self/fd/{}", fifo.as_raw_fd());
-        let w = fs::open(fifo_path.as_str(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
-            .ctx("open exec fifo", format_args!("(waiting for start)"))?;
+        let w = fs::open(
+            fifo_path.as_str(),
+            OFlags::WRONLY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ctx("open exec fifo", format_args!("(waiting for start)"))?;
         rustix::io::write(&w, b"0").ctx("write exec fifo", format_args!(""))?;
         drop(w);
         super::hooks::start_container(ctx)?;
@@ -182,5 +224,9 @@ fn exec(ctx: &mut Ctx<'_>) -> Result<core::convert::Infallible> {
     // Last: after it, only execve runs under the filter.
     super::seccomp::install_late(ctx)?;
     let e = sys::exec(&exe, &argv, &envp);
-    Err(Error::with_errno(e.raw_os_error(), "exec", format_args!("{exe:?}")))
+    Err(Error::with_errno(
+        e.raw_os_error(),
+        "exec",
+        format_args!("{exe:?}"),
+    ))
 }

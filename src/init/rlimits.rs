@@ -32,7 +32,9 @@ pub fn resource(name: &str) -> Option<u32> {
 
 /// Apply every rlimit of the config to this process (inherited by exec).
 pub fn apply(ctx: &mut Ctx<'_>) -> Result<()> {
-    let Some(p) = &ctx.spec.process else { return Ok(()) };
+    let Some(p) = &ctx.spec.process else {
+        return Ok(());
+    };
     for r in p.rlimits.iter() {
         let Some(res) = resource(r.typ) else { continue };
         let new = [r.soft, r.hard];
@@ -43,7 +45,10 @@ pub fn apply(ctx: &mut Ctx<'_>) -> Result<()> {
                 [0, res as usize, new.as_ptr() as usize, 0, 0, 0],
             )
         }
-        .ctx("setrlimit", format_args!("{} soft {} hard {}", r.typ, r.soft, r.hard))?;
+        .ctx(
+            "setrlimit",
+            format_args!("{} soft {} hard {}", r.typ, r.soft, r.hard),
+        )?;
     }
     Ok(())
 }

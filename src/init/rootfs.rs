@@ -27,9 +27,15 @@ pub fn prepare(ctx: &mut Ctx<'_>) -> Result<()> {
         .and_then(|l| l.rootfs_propagation)
         .and_then(propagation_flag)
         .unwrap_or((g::MS_SLAVE | g::MS_REC) as u64);
-    sys::mount(None, c"/", None, prop | MS_REC, None).ctx("set propagation", format_args!("of / to the rootfsPropagation"))?;
+    sys::mount(None, c"/", None, prop | MS_REC, None).ctx(
+        "set propagation",
+        format_args!("of / to the rootfsPropagation"),
+    )?;
     let r = json::cstring(ctx.rootfs, "rootfs")?;
-    sys::mount(Some(&r), &r, None, MS_BIND | MS_REC, None).ctx("bind mount", format_args!("rootfs {} on itself", ctx.rootfs))
+    sys::mount(Some(&r), &r, None, MS_BIND | MS_REC, None).ctx(
+        "bind mount",
+        format_args!("rootfs {} on itself", ctx.rootfs),
+    )
 }
 
 /// Switch the process's root to the rootfs.
@@ -44,7 +50,8 @@ pub fn enter(ctx: &mut Ctx<'_>) -> Result<()> {
             Err(e) => return Err(e),
         }
     }
-    sys::mount(Some(c"."), c"/", None, g::MS_MOVE as u64, None).ctx("move mount", format_args!("rootfs to /"))?;
+    sys::mount(Some(c"."), c"/", None, g::MS_MOVE as u64, None)
+        .ctx("move mount", format_args!("rootfs to /"))?;
     rustix::process::chroot(".").ctx("chroot", format_args!("rootfs"))?;
     rustix::process::chdir("/").ctx("chdir", format_args!("/"))?;
     finish(ctx)
@@ -52,12 +59,24 @@ pub fn enter(ctx: &mut Ctx<'_>) -> Result<()> {
 
 /// pivot_root(".", "."), then detach the old root stacked under the new one.
 fn pivot() -> Result<()> {
-    let old = fs::open("/", OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ctx("open", format_args!("/"))?;
-    let new = fs::open(".", OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ctx("open", format_args!("rootfs"))?;
+    let old = fs::open(
+        "/",
+        OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx("open", format_args!("/"))?;
+    let new = fs::open(
+        ".",
+        OFlags::DIRECTORY | OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx("open", format_args!("rootfs"))?;
     rustix::process::pivot_root(".", ".").ctx("pivot_root", format_args!("into the rootfs"))?;
     rustix::process::fchdir(&old).ctx("fchdir", format_args!("old root"))?;
-    sys::mount(None, c".", None, (g::MS_SLAVE | g::MS_REC) as u64, None).ctx("set propagation", format_args!("of the old root"))?;
-    rustix::mount::unmount(".", rustix::mount::UnmountFlags::DETACH).ctx("unmount", format_args!("the old root"))?;
+    sys::mount(None, c".", None, (g::MS_SLAVE | g::MS_REC) as u64, None)
+        .ctx("set propagation", format_args!("of the old root"))?;
+    rustix::mount::unmount(".", rustix::mount::UnmountFlags::DETACH)
+        .ctx("unmount", format_args!("the old root"))?;
     rustix::process::fchdir(&new).ctx("fchdir", format_args!("new root"))?;
     rustix::process::chdir("/").ctx("chdir", format_args!("/"))
 }
@@ -74,8 +93,15 @@ fn on_initramfs() -> bool {
 
 /// After the switch: the configured rootfs propagation applies to the new /.
 fn finish(ctx: &mut Ctx<'_>) -> Result<()> {
-    if let Some(p) = ctx.spec.linux.as_ref().and_then(|l| l.rootfs_propagation).and_then(propagation_flag) {
-        sys::mount(None, c"/", None, p, None).ctx("set propagation", format_args!("of / to rootfsPropagation"))?;
+    if let Some(p) = ctx
+        .spec
+        .linux
+        .as_ref()
+        .and_then(|l| l.rootfs_propagation)
+        .and_then(propagation_flag)
+    {
+        sys::mount(None, c"/", None, p, None)
+            .ctx("set propagation", format_args!("of / to rootfsPropagation"))?;
     }
     Ok(())
 }
@@ -91,7 +117,9 @@ pub fn readonly_root(ctx: &mut Ctx<'_>) -> Result<()> {
 /// linux.maskedPaths: files hidden under /dev/null, directories under an
 /// empty read-only tmpfs; paths that do not exist are skipped.
 pub fn masked_paths(ctx: &mut Ctx<'_>) -> Result<()> {
-    let Some(l) = &ctx.spec.linux else { return Ok(()) };
+    let Some(l) = &ctx.spec.linux else {
+        return Ok(());
+    };
     for raw in l.masked_paths.iter() {
         let p = json::cstring(raw, "linux.maskedPaths")?;
         match fs::stat(p.as_c_str()) {
@@ -101,7 +129,8 @@ pub fn masked_paths(ctx: &mut Ctx<'_>) -> Result<()> {
                 sys::mount(Some(c"tmpfs"), &p, Some(c"tmpfs"), MS_RDONLY, None)
                     .ctx("mask", format_args!("{p:?} with a read-only tmpfs"))?
             }
-            Ok(_) => sys::mount(Some(c"/dev/null"), &p, None, MS_BIND, None).ctx("mask", format_args!("{p:?} with /dev/null"))?,
+            Ok(_) => sys::mount(Some(c"/dev/null"), &p, None, MS_BIND, None)
+                .ctx("mask", format_args!("{p:?} with /dev/null"))?,
         }
     }
     Ok(())
@@ -109,7 +138,9 @@ pub fn masked_paths(ctx: &mut Ctx<'_>) -> Result<()> {
 
 /// linux.readonlyPaths: bind each on itself, then remount read-only.
 pub fn readonly_paths(ctx: &mut Ctx<'_>) -> Result<()> {
-    let Some(l) = &ctx.spec.linux else { return Ok(()) };
+    let Some(l) = &ctx.spec.linux else {
+        return Ok(());
+    };
     for raw in l.readonly_paths.iter() {
         let p = json::cstring(raw, "linux.readonlyPaths")?;
         match sys::mount(Some(&p), &p, None, MS_BIND | MS_REC, None) {
@@ -128,14 +159,19 @@ pub fn readonly_paths(ctx: &mut Ctx<'_>) -> Result<()> {
 pub fn mount_cgroup(root: BorrowedFd<'_>, dest: &str, flags: u64) -> Result<()> {
     let target = ensure_in_root(root, dest, true)?;
     let tp = fd_path(target.as_fd());
-    let info = std::fs::read_to_string("/proc/self/mountinfo").ctx("read", format_args!("/proc/self/mountinfo"))?;
+    let info = std::fs::read_to_string("/proc/self/mountinfo")
+        .ctx("read", format_args!("/proc/self/mountinfo"))?;
     let own_ns = own_cgroup_ns();
     let mut hierarchies = Vec::new();
     for line in info.lines() {
-        let Some((pre, post)) = line.split_once(" - ") else { continue };
+        let Some((pre, post)) = line.split_once(" - ") else {
+            continue;
+        };
         let pre: Vec<&str> = pre.split(' ').collect();
         let post: Vec<&str> = post.split(' ').collect();
-        let (Some(mnt), Some(fstype), Some(opts)) = (pre.get(4), post.first(), post.get(2)) else { continue };
+        let (Some(mnt), Some(fstype), Some(opts)) = (pre.get(4), post.first(), post.get(2)) else {
+            continue;
+        };
         if *fstype == "cgroup2" && *mnt == "/sys/fs/cgroup" {
             // Pure v2 host.
             return mount_fs(&tp, "cgroup2", flags, "", dest, own_ns, mnt);
@@ -149,12 +185,26 @@ pub fn mount_cgroup(root: BorrowedFd<'_>, dest: &str, flags: u64) -> Result<()> 
             hierarchies.push((mnt.to_string(), fstype.to_string(), super_opts));
         }
     }
-    sys::mount(Some(c"tmpfs"), &tp, Some(c"tmpfs"), flags & !MS_RDONLY, Some(c"mode=755"))
-        .ctx("mount", format_args!("tmpfs on {dest}"))?;
+    sys::mount(
+        Some(c"tmpfs"),
+        &tp,
+        Some(c"tmpfs"),
+        flags & !MS_RDONLY,
+        Some(c"mode=755"),
+    )
+    .ctx("mount", format_args!("tmpfs on {dest}"))?;
     for (mnt, fstype, opts) in &hierarchies {
         let name = mnt.trim_start_matches("/sys/fs/cgroup/");
         let sub = ensure_in_root(root, &format!("{dest}/{name}"), true)?;
-        mount_fs(&fd_path(sub.as_fd()), fstype, flags, opts, dest, own_ns, mnt)?;
+        mount_fs(
+            &fd_path(sub.as_fd()),
+            fstype,
+            flags,
+            opts,
+            dest,
+            own_ns,
+            mnt,
+        )?;
     }
     if flags & MS_RDONLY != 0 {
         let target = ensure_in_root(root, dest, true)?;
@@ -163,18 +213,33 @@ pub fn mount_cgroup(root: BorrowedFd<'_>, dest: &str, flags: u64) -> Result<()> 
     Ok(())
 }
 
-fn mount_fs(tp: &std::ffi::CStr, fstype: &str, flags: u64, opts: &str, dest: &str, own_ns: bool, host: &str) -> Result<()> {
+fn mount_fs(
+    tp: &std::ffi::CStr,
+    fstype: &str,
+    flags: u64,
+    opts: &str,
+    dest: &str,
+    own_ns: bool,
+    host: &str,
+) -> Result<()> {
     if own_ns {
         let ft = std::ffi::CString::new(fstype).unwrap_or_default();
         let data = std::ffi::CString::new(opts).unwrap_or_default();
-        sys::mount(Some(&ft), tp, Some(&ft), flags, (!opts.is_empty()).then_some(data.as_c_str()))
-            .ctx("mount", format_args!("{fstype} ({opts}) under {dest}"))
+        sys::mount(
+            Some(&ft),
+            tp,
+            Some(&ft),
+            flags,
+            (!opts.is_empty()).then_some(data.as_c_str()),
+        )
+        .ctx("mount", format_args!("{fstype} ({opts}) under {dest}"))
     } else {
         // The container's own cgroup in that hierarchy (runc binds the same),
         // never the host's whole tree.
         let own = crate::cgroup::own_dir(host).unwrap_or_else(|| host.to_string());
         let src = std::ffi::CString::new(own.as_str()).unwrap_or_default();
-        sys::mount(Some(&src), tp, None, MS_BIND | MS_REC, None).ctx("bind mount", format_args!("{own} under {dest}"))?;
+        sys::mount(Some(&src), tp, None, MS_BIND | MS_REC, None)
+            .ctx("bind mount", format_args!("{own} under {dest}"))?;
         // Read-only is applied to the whole tree by the caller's final remount.
         let _ = flags;
         Ok(())
@@ -192,7 +257,11 @@ fn own_cgroup_ns() -> bool {
         _ => std::fs::read_to_string("/proc/self/mountinfo").is_ok_and(|info| {
             info.lines().any(|l| {
                 l.split_once(" - ").is_some_and(|(pre, post)| {
-                    post.starts_with("cgroup") && pre.split(' ').nth(3).is_some_and(|root| root.starts_with("/.."))
+                    post.starts_with("cgroup")
+                        && pre
+                            .split(' ')
+                            .nth(3)
+                            .is_some_and(|root| root.starts_with("/.."))
                 })
             })
         }),

@@ -19,11 +19,18 @@ pub struct Filter {
 
 /// Step: compile linux.seccomp for this architecture.
 pub fn compile(ctx: &mut Ctx<'_>) -> Result<()> {
-    let Some(sc) = ctx.spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) else { return Ok(()) };
+    let Some(sc) = ctx.spec.linux.as_ref().and_then(|l| l.seccomp.as_ref()) else {
+        return Ok(());
+    };
     let mut f = Box::new(Filter {
         prog: Program::new(),
         flags: load::filter_flags(sc),
-        early: sc.uses_notify() || !ctx.spec.process.as_ref().is_some_and(|p| p.no_new_privileges),
+        early: sc.uses_notify()
+            || !ctx
+                .spec
+                .process
+                .as_ref()
+                .is_some_and(|p| p.no_new_privileges),
     });
     seccomp::compile(sc, Arch::native(), &mut f.prog)?;
     ctx.filter = Some(f);
@@ -45,7 +52,9 @@ pub fn install_late(ctx: &mut Ctx<'_>) -> Result<()> {
 }
 
 fn install(ctx: &mut Ctx<'_>) -> Result<()> {
-    let Some(f) = ctx.filter.take() else { return Ok(()) };
+    let Some(f) = ctx.filter.take() else {
+        return Ok(());
+    };
     if let Some(listener) = load::install(&f.prog, f.flags)? {
         sync::send_fd(ctx.sync, Kind::SeccompFd, listener.as_fd())?;
     }

@@ -14,7 +14,8 @@ extern "C" {
     fn syscall(nr: c_long, ...) -> c_long;
     fn fork() -> c_int;
     fn __errno_location() -> *mut c_int;
-    fn execve(path: *const c_char, argv: *const *const c_char, envp: *const *const c_char) -> c_int;
+    fn execve(path: *const c_char, argv: *const *const c_char, envp: *const *const c_char)
+        -> c_int;
 }
 
 fn last_errno() -> Errno {
@@ -113,7 +114,14 @@ pub fn mount(
     unsafe {
         raw_syscall(
             linux_raw_sys::general::__NR_mount,
-            [p(src), target.as_ptr() as usize, p(fstype), flags as usize, p(data), 0],
+            [
+                p(src),
+                target.as_ptr() as usize,
+                p(fstype),
+                flags as usize,
+                p(data),
+                0,
+            ],
         )
     }
     .map(drop)
