@@ -29,7 +29,8 @@ pub fn default_config(rootless: Option<(u32, u32)>) -> String {
     let (ns, maps, mounts) = match rootless {
         None => (
             r#"{"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}, {"type": "cgroup"}"#.to_string(),
-            String::new(),
+            // runc's default: no device but the defaults (added by husk as by runc).
+            "\n    \"resources\": {\"devices\": [{\"allow\": false, \"access\": \"rwm\"}]},".to_string(),
             MOUNTS.replace("GID5", ", \"gid=5\"").replace("SYS", SYSFS),
         ),
         Some((uid, gid)) => (
