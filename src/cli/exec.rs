@@ -21,12 +21,16 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
         rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
             .ctx("prctl", format_args!("PR_SET_CHILD_SUBREAPER"))?;
     }
+    // Block the signals to forward before the process can run, so none that
+    // is meant for it ends husk instead (the spawned controller unblocks).
+    let forward = crate::sys::SigSet::forwardable();
+    if !o.detach {
+        forward.block();
+    }
     let started = exec::exec(g, &id, &o)?;
     if o.detach {
         return Ok(0);
     }
-    let forward = crate::sys::SigSet::forwardable();
-    forward.block();
     super::run::wait_forwarding(started.pid, &forward)
 }
 

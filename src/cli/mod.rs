@@ -128,26 +128,6 @@ const LONG_FLAGS: &[&str] = &[
     "quiet",
     "help",
     "version",
-    "resources",
-    "memory",
-    "memory-reservation",
-    "memory-swap",
-    "kernel-memory",
-    "kernel-memory-tcp",
-    "cpu-share",
-    "cpu-shares",
-    "cpu-quota",
-    "cpu-period",
-    "cpu-burst",
-    "cpu-rt-period",
-    "cpu-rt-runtime",
-    "cpuset-cpus",
-    "cpuset-mems",
-    "blkio-weight",
-    "pids-limit",
-    "cpu-idle",
-    "l3-cache-schema",
-    "mem-bw-schema",
     "stats",
     "interval",
     "process",
@@ -210,7 +190,10 @@ fn normalize(args: impl Iterator<Item = OsString>) -> Vec<OsString> {
         if let Some(s) = a.to_str() {
             if let Some(rest) = s.strip_prefix('-') {
                 let name = rest.split('=').next().unwrap_or("");
-                if !rest.starts_with('-') && name.len() > 1 && LONG_FLAGS.contains(&name) {
+                if !rest.starts_with('-')
+                    && name.len() > 1
+                    && (LONG_FLAGS.contains(&name) || update::FLAGS.contains(&name))
+                {
                     return OsString::from(format!("-{s}"));
                 }
             }

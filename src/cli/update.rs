@@ -13,6 +13,31 @@ use std::io::Read;
 
 /// runc's byte sizes (docker's units.RAMInBytes): `1024`, `512k`, `64m`,
 /// `1g`, `2GiB`, binary multiples; `-1` is unlimited.
+/// The resource flags of `update` (runc's), also known to cli/mod.rs's
+/// Go-style `-flag` rewriting.
+pub const FLAGS: &[&str] = &[
+    "resources",
+    "memory",
+    "memory-reservation",
+    "memory-swap",
+    "kernel-memory",
+    "kernel-memory-tcp",
+    "cpu-share",
+    "cpu-shares",
+    "cpu-quota",
+    "cpu-period",
+    "cpu-burst",
+    "cpu-rt-period",
+    "cpu-rt-runtime",
+    "cpuset-cpus",
+    "cpuset-mems",
+    "blkio-weight",
+    "pids-limit",
+    "cpu-idle",
+    "l3-cache-schema",
+    "mem-bw-schema",
+];
+
 pub fn parse_bytes(s: &str) -> Result<i64> {
     if s == "-1" {
         return Ok(-1);
@@ -56,29 +81,7 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
                 Arg::Long(l) => l.to_string(),
                 _ => return Ok(false),
             };
-            const KNOWN: &[&str] = &[
-                "resources",
-                "memory",
-                "memory-reservation",
-                "memory-swap",
-                "kernel-memory",
-                "kernel-memory-tcp",
-                "cpu-share",
-                "cpu-shares",
-                "cpu-quota",
-                "cpu-period",
-                "cpu-burst",
-                "cpu-rt-period",
-                "cpu-rt-runtime",
-                "cpuset-cpus",
-                "cpuset-mems",
-                "blkio-weight",
-                "pids-limit",
-                "cpu-idle",
-                "l3-cache-schema",
-                "mem-bw-schema",
-            ];
-            if !KNOWN.contains(&name.as_str()) {
+            if !FLAGS.contains(&name.as_str()) {
                 return Ok(false);
             }
             let v = p

@@ -104,6 +104,9 @@ pub fn controller(exe: BorrowedFd<'_>, a: &InitArgs<'_>) -> Result<i32> {
     match sys::fork_process().ctx("fork", format_args!("the controller"))? {
         Forked::Parent(pid) => Ok(pid),
         Forked::Child => {
+            // `run` and `exec` block the signals they forward before they
+            // spawn; the controller and the container start with none blocked.
+            sys::SigSet::unblock_all();
             // Die with `husk create` if it dies before we are done.
             let _ = rustix::process::set_parent_process_death_signal(Some(
                 rustix::process::Signal::KILL,

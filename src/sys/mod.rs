@@ -189,6 +189,13 @@ impl SigSet {
         unsafe { sigprocmask(0, self, &mut old) };
         old
     }
+    /// Unblock every signal (SIG_SETMASK to the empty set): a blocked mask
+    /// survives fork and exec, and the container must not inherit husk's.
+    pub fn unblock_all() {
+        let empty = SigSet::empty();
+        // SAFETY: valid sigset_t; the old mask is not wanted (NULL).
+        unsafe { sigprocmask(2, &empty, core::ptr::null_mut()) };
+    }
     /// Wait for a signal of this (blocked) set; returns its number.
     pub fn wait(&self) -> Result<i32, Errno> {
         let mut info = [0u64; 16];
