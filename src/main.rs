@@ -16,6 +16,7 @@ mod config;
 mod controller;
 mod init;
 mod log;
+mod num;
 mod seccomp;
 mod state;
 mod sys;

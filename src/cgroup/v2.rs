@@ -22,20 +22,7 @@ pub fn delegate(dir: &str) {
     }
 }
 
-/// runc's (opencontainers/cgroups) shares→weight: a quadratic in log2 that
-/// maps 2→1, 1024→100 (both defaults) and 262144→10000.
-pub fn shares_to_weight(shares: u64) -> u64 {
-    match shares {
-        0 => 0,
-        1..=2 => 1,
-        262_144.. => 10_000,
-        s => {
-            let l = (s as f64).log2();
-            let exp = (l * l + 125.0 * l) / 612.0 - 7.0 / 34.0;
-            10f64.powf(exp).ceil() as u64
-        }
-    }
-}
+pub use crate::num::shares_to_weight;
 
 /// blkio weight [10, 1000] → io.weight [1, 10000] (runc's linear map).
 pub fn blkio_to_io_weight(w: u16) -> u64 {

@@ -19,22 +19,20 @@ pub fn parse_duration(s: &str) -> Result<Duration> {
         Some(i) => (&s[..i], &s[i..]),
         None => (s, "s"),
     };
-    let n: f64 = num
-        .parse()
-        .map_err(|_| err!("invalid duration", "\"{s}\""))?;
-    let secs = match unit {
-        "ns" => n / 1e9,
-        "us" | "µs" => n / 1e6,
-        "ms" => n / 1e3,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
+    let scale: u64 = match unit {
+        "ns" => 1,
+        "us" | "µs" => 1_000,
+        "ms" => 1_000_000,
+        "s" => 1_000_000_000,
+        "m" => 60_000_000_000,
+        "h" => 3_600_000_000_000,
         _ => bail!("invalid duration", "\"{s}\""),
     };
-    if !(secs > 0.0 && secs < 1e9) {
-        bail!("invalid duration", "\"{s}\": must be positive");
+    match crate::num::parse_scaled(num, scale) {
+        Some(ns) if ns > 0 && ns < 1_000_000_000 * 1_000_000_000 => Ok(Duration::from_nanos(ns)),
+        Some(_) => bail!("invalid duration", "\"{s}\": must be positive"),
+        None => bail!("invalid duration", "\"{s}\""),
     }
-    Ok(Duration::from_secs_f64(secs))
 }
 
 pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {

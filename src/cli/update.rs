@@ -48,21 +48,16 @@ pub fn parse_bytes(s: &str) -> Result<i64> {
         .or_else(|| t.strip_suffix('b'))
         .unwrap_or(&t);
     let (num, mult) = match t.as_bytes().last() {
-        Some(b'k') => (&t[..t.len() - 1], 1i64 << 10),
+        Some(b'k') => (&t[..t.len() - 1], 1u64 << 10),
         Some(b'm') => (&t[..t.len() - 1], 1 << 20),
         Some(b'g') => (&t[..t.len() - 1], 1 << 30),
         Some(b't') => (&t[..t.len() - 1], 1 << 40),
         Some(b'p') => (&t[..t.len() - 1], 1 << 50),
         _ => (t, 1),
     };
-    let n: f64 = num
-        .trim()
-        .parse()
-        .map_err(|_| err!("invalid size", "\"{s}\""))?;
-    if !(0.0..9.2e18).contains(&(n * mult as f64)) {
-        bail!("invalid size", "\"{s}\"");
-    }
-    Ok((n * mult as f64) as i64)
+    crate::num::parse_scaled(num.trim(), mult)
+        .and_then(|n| i64::try_from(n).ok())
+        .ok_or_else(|| err!("invalid size", "\"{s}\""))
 }
 
 fn num<T: core::str::FromStr>(s: &str, flag: &str) -> Result<T> {

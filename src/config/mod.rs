@@ -6,6 +6,8 @@
 //! does not unescape borrowed strings); [`json::unescape`] decodes them where
 //! they leave husk (paths, args, env for the kernel).
 
+#[macro_use]
+mod de;
 pub mod json;
 pub mod linux;
 pub mod list;
@@ -18,76 +20,72 @@ pub mod validate;
 
 use crate::caps::*;
 use list::{List, Map};
-use serde::Deserialize;
 
 pub use linux::Linux;
 pub use process::Process;
 
 /// Top level of config.json.
-#[derive(Deserialize, Debug, Default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct Spec<'a> {
-    #[serde(borrow)]
     pub oci_version: &'a str,
-    #[serde(borrow)]
     pub root: Option<Root<'a>>,
-    #[serde(borrow, default)]
     pub mounts: List<Mount<'a>, MAX_MOUNTS>,
-    #[serde(borrow)]
     pub process: Option<Process<'a>>,
-    #[serde(borrow)]
     pub hostname: Option<&'a str>,
-    #[serde(borrow)]
     pub domainname: Option<&'a str>,
-    #[serde(borrow)]
     pub hooks: Option<Hooks<'a>>,
-    #[serde(borrow, default)]
     pub annotations: Map<'a, &'a str, MAX_ANNOTATIONS>,
-    #[serde(borrow)]
     pub linux: Option<Linux<'a>>,
 }
 
+json_object!(Spec<'a> {
+    required { oci_version: "ociVersion" }
+    optional { root: "root", mounts: "mounts", process: "process", hostname: "hostname", domainname: "domainname", hooks: "hooks", annotations: "annotations", linux: "linux" }
+});
+
 /// `root`: the container's root filesystem.
-#[derive(Deserialize, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Root<'a> {
     pub path: &'a str,
-    #[serde(default)]
     pub readonly: bool,
 }
 
+json_object!(Root<'a> {
+    required { path: "path" }
+    optional { readonly: "readonly" }
+});
+
 /// One entry of `mounts`.
-#[derive(Deserialize, Debug, Default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct Mount<'a> {
     pub destination: &'a str,
-    #[serde(rename = "type")]
     pub typ: Option<&'a str>,
     pub source: Option<&'a str>,
-    #[serde(borrow, default)]
     pub options: List<&'a str, MAX_MOUNT_OPTIONS>,
-    #[serde(default)]
     pub uid_mappings: List<linux::IdMapping, MAX_MOUNT_ID_MAPPINGS>,
-    #[serde(default)]
     pub gid_mappings: List<linux::IdMapping, MAX_MOUNT_ID_MAPPINGS>,
 }
 
+json_object!(Mount<'a> {
+    required { destination: "destination" }
+    optional { typ: "type", source: "source", options: "options", uid_mappings: "uidMappings", gid_mappings: "gidMappings" }
+});
+
 /// `hooks`: programs run at points of the lifecycle (config.md#posix-platform-hooks).
-#[derive(Deserialize, Debug, Default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct Hooks<'a> {
-    #[serde(borrow, default)]
     pub prestart: List<Hook<'a>, MAX_HOOKS>,
-    #[serde(borrow, default)]
     pub create_runtime: List<Hook<'a>, MAX_HOOKS>,
-    #[serde(borrow, default)]
     pub create_container: List<Hook<'a>, MAX_HOOKS>,
-    #[serde(borrow, default)]
     pub start_container: List<Hook<'a>, MAX_HOOKS>,
-    #[serde(borrow, default)]
     pub poststart: List<Hook<'a>, MAX_HOOKS>,
-    #[serde(borrow, default)]
     pub poststop: List<Hook<'a>, MAX_HOOKS>,
 }
+
+json_object!(Hooks<'a> {
+    required {  }
+    optional { prestart: "prestart", create_runtime: "createRuntime", create_container: "createContainer", start_container: "startContainer", poststart: "poststart", poststop: "poststop" }
+});
 
 impl Hooks<'_> {
     pub fn is_empty(&self) -> bool {
@@ -100,15 +98,18 @@ impl Hooks<'_> {
     }
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Hook<'a> {
     pub path: &'a str,
-    #[serde(borrow, default)]
     pub args: List<&'a str, MAX_HOOK_ARGS>,
-    #[serde(borrow, default)]
     pub env: List<&'a str, MAX_HOOK_ARGS>,
     pub timeout: Option<i64>,
 }
+
+json_object!(Hook<'a> {
+    required { path: "path" }
+    optional { args: "args", env: "env", timeout: "timeout" }
+});
 
 #[cfg(test)]
 mod parse_tests {

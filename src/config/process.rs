@@ -2,112 +2,122 @@
 
 use super::list::List;
 use crate::caps::*;
-use serde::Deserialize;
 
-#[derive(Deserialize, Debug, Default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct Process<'a> {
-    #[serde(default)]
     pub terminal: bool,
     pub console_size: Option<ConsoleSize>,
-    #[serde(default)]
     pub user: User,
-    #[serde(borrow, default)]
     pub args: List<&'a str, MAX_ARGS>,
     /// Windows only; refused on Linux.
     pub command_line: Option<&'a str>,
-    #[serde(borrow, default)]
     pub env: List<&'a str, MAX_ENV>,
-    #[serde(default = "root_dir")]
     pub cwd: &'a str,
-    #[serde(borrow)]
     pub capabilities: Option<Capabilities<'a>>,
-    #[serde(borrow, default)]
     pub rlimits: List<Rlimit<'a>, MAX_RLIMITS>,
-    #[serde(default)]
     pub no_new_privileges: bool,
     pub apparmor_profile: Option<&'a str>,
     pub oom_score_adj: Option<i32>,
     pub selinux_label: Option<&'a str>,
-    #[serde(borrow)]
     pub io_priority: Option<IoPriority<'a>>,
-    #[serde(borrow)]
     pub scheduler: Option<Scheduler<'a>>,
-    #[serde(borrow, rename = "execCPUAffinity")]
     pub exec_cpu_affinity: Option<ExecCpuAffinity<'a>>,
 }
+
+json_object!(Process<'a> {
+    init { cwd: root_dir() }
+    required {  }
+    optional { terminal: "terminal", console_size: "consoleSize", user: "user", args: "args", command_line: "commandLine", env: "env", cwd: "cwd", capabilities: "capabilities", rlimits: "rlimits", no_new_privileges: "noNewPrivileges", apparmor_profile: "apparmorProfile", oom_score_adj: "oomScoreAdj", selinux_label: "selinuxLabel", io_priority: "ioPriority", scheduler: "scheduler", exec_cpu_affinity: "execCPUAffinity" }
+});
 
 fn root_dir() -> &'static str {
     "/"
 }
 
-#[derive(Deserialize, Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy)]
 pub struct ConsoleSize {
     pub height: u64,
     pub width: u64,
 }
 
-#[derive(Deserialize, Debug, Default)]
-#[serde(rename_all = "camelCase")]
+json_object!(ConsoleSize {
+    required { height: "height", width: "width" }
+    optional {  }
+});
+
+#[derive(Debug, Default)]
 pub struct User {
-    #[serde(default)]
     pub uid: u32,
-    #[serde(default)]
     pub gid: u32,
     pub umask: Option<u32>,
-    #[serde(default)]
     pub additional_gids: List<u32, MAX_GIDS>,
 }
 
-#[derive(Deserialize, Debug, Default)]
+json_object!(User {
+    required {  }
+    optional { uid: "uid", gid: "gid", umask: "umask", additional_gids: "additionalGids" }
+});
+
+#[derive(Debug, Default)]
 pub struct Capabilities<'a> {
-    #[serde(borrow, default)]
     pub bounding: List<&'a str, MAX_CAPS>,
-    #[serde(borrow, default)]
     pub effective: List<&'a str, MAX_CAPS>,
-    #[serde(borrow, default)]
     pub inheritable: List<&'a str, MAX_CAPS>,
-    #[serde(borrow, default)]
     pub permitted: List<&'a str, MAX_CAPS>,
-    #[serde(borrow, default)]
     pub ambient: List<&'a str, MAX_CAPS>,
 }
 
-#[derive(Deserialize, Debug, Default)]
+json_object!(Capabilities<'a> {
+    required {  }
+    optional { bounding: "bounding", effective: "effective", inheritable: "inheritable", permitted: "permitted", ambient: "ambient" }
+});
+
+#[derive(Debug, Default)]
 pub struct Rlimit<'a> {
-    #[serde(rename = "type")]
     pub typ: &'a str,
     pub soft: u64,
     pub hard: u64,
 }
 
-#[derive(Deserialize, Debug, Default)]
+json_object!(Rlimit<'a> {
+    required { typ: "type", soft: "soft", hard: "hard" }
+    optional {  }
+});
+
+#[derive(Debug, Default)]
 pub struct IoPriority<'a> {
     pub class: &'a str,
-    #[serde(default)]
     pub priority: i32,
 }
 
-#[derive(Deserialize, Debug, Default)]
+json_object!(IoPriority<'a> {
+    required { class: "class" }
+    optional { priority: "priority" }
+});
+
+#[derive(Debug, Default)]
 pub struct Scheduler<'a> {
     pub policy: &'a str,
-    #[serde(default)]
     pub nice: i32,
-    #[serde(default)]
     pub priority: i32,
-    #[serde(borrow, default)]
     pub flags: List<&'a str, 8>,
-    #[serde(default)]
     pub runtime: u64,
-    #[serde(default)]
     pub deadline: u64,
-    #[serde(default)]
     pub period: u64,
 }
 
-#[derive(Deserialize, Debug, Default)]
+json_object!(Scheduler<'a> {
+    required { policy: "policy" }
+    optional { nice: "nice", priority: "priority", flags: "flags", runtime: "runtime", deadline: "deadline", period: "period" }
+});
+
+#[derive(Debug, Default)]
 pub struct ExecCpuAffinity<'a> {
     pub initial: Option<&'a str>,
-    #[serde(rename = "final")]
     pub final_: Option<&'a str>,
 }
+
+json_object!(ExecCpuAffinity<'a> {
+    required {  }
+    optional { initial: "initial", final_: "final" }
+});

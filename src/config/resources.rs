@@ -2,28 +2,24 @@
 
 use super::list::{List, Map};
 use crate::caps::*;
-use serde::Deserialize;
 
-#[derive(Deserialize, Debug, Default)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Default)]
 pub struct Resources<'a> {
-    #[serde(borrow, default)]
     pub devices: List<DeviceRule<'a>, MAX_DEVICE_RULES>,
     pub memory: Option<Memory>,
-    #[serde(borrow)]
     pub cpu: Option<Cpu<'a>>,
     pub pids: Option<Pids>,
-    #[serde(rename = "blockIO")]
     pub block_io: Option<BlockIo>,
-    #[serde(borrow, default)]
     pub hugepage_limits: List<HugepageLimit<'a>, MAX_HUGEPAGE_LIMITS>,
-    #[serde(borrow)]
     pub network: Option<Network<'a>>,
-    #[serde(borrow, default)]
     pub rdma: Map<'a, Rdma, 8>,
-    #[serde(borrow, default)]
     pub unified: Map<'a, &'a str, MAX_UNIFIED>,
 }
+
+json_object!(Resources<'a> {
+    required {  }
+    optional { devices: "devices", memory: "memory", cpu: "cpu", pids: "pids", block_io: "blockIO", hugepage_limits: "hugepageLimits", network: "network", rdma: "rdma", unified: "unified" }
+});
 
 impl Resources<'_> {
     /// Names of the resource groups this block sets (for "not supported" errors).
@@ -52,34 +48,39 @@ impl Resources<'_> {
     }
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct DeviceRule<'a> {
     pub allow: bool,
-    #[serde(rename = "type")]
     pub typ: Option<&'a str>,
     pub major: Option<i64>,
     pub minor: Option<i64>,
     pub access: Option<&'a str>,
 }
 
-#[derive(Deserialize, Debug, Default)]
-#[serde(rename_all = "camelCase")]
+json_object!(DeviceRule<'a> {
+    required { allow: "allow" }
+    optional { typ: "type", major: "major", minor: "minor", access: "access" }
+});
+
+#[derive(Debug, Default)]
 pub struct Memory {
     pub limit: Option<i64>,
     pub reservation: Option<i64>,
     pub swap: Option<i64>,
     pub kernel: Option<i64>,
-    #[serde(rename = "kernelTCP")]
     pub kernel_tcp: Option<i64>,
     pub swappiness: Option<u64>,
-    #[serde(rename = "disableOOMKiller")]
     pub disable_oom_killer: Option<bool>,
     pub use_hierarchy: Option<bool>,
     pub check_before_update: Option<bool>,
 }
 
-#[derive(Deserialize, Debug, Default)]
-#[serde(rename_all = "camelCase")]
+json_object!(Memory {
+    required {  }
+    optional { limit: "limit", reservation: "reservation", swap: "swap", kernel: "kernel", kernel_tcp: "kernelTCP", swappiness: "swappiness", disable_oom_killer: "disableOOMKiller", use_hierarchy: "useHierarchy", check_before_update: "checkBeforeUpdate" }
+});
+
+#[derive(Debug, Default)]
 pub struct Cpu<'a> {
     pub shares: Option<u64>,
     pub quota: Option<i64>,
@@ -87,37 +88,43 @@ pub struct Cpu<'a> {
     pub period: Option<u64>,
     pub realtime_runtime: Option<i64>,
     pub realtime_period: Option<u64>,
-    #[serde(borrow)]
     pub cpus: Option<&'a str>,
-    #[serde(borrow)]
     pub mems: Option<&'a str>,
     pub idle: Option<i64>,
 }
 
-#[derive(Deserialize, Debug, Default)]
+json_object!(Cpu<'a> {
+    required {  }
+    optional { shares: "shares", quota: "quota", burst: "burst", period: "period", realtime_runtime: "realtimeRuntime", realtime_period: "realtimePeriod", cpus: "cpus", mems: "mems", idle: "idle" }
+});
+
+#[derive(Debug, Default)]
 pub struct Pids {
     pub limit: i64,
 }
 
-#[derive(Deserialize, Debug, Default)]
-#[serde(rename_all = "camelCase")]
+json_object!(Pids {
+    required { limit: "limit" }
+    optional {  }
+});
+
+#[derive(Debug, Default)]
 pub struct BlockIo {
     pub weight: Option<u16>,
     pub leaf_weight: Option<u16>,
-    #[serde(default)]
     pub weight_device: List<WeightDevice, MAX_WEIGHT_DEVICES>,
-    #[serde(default)]
     pub throttle_read_bps_device: List<ThrottleDevice, MAX_WEIGHT_DEVICES>,
-    #[serde(default)]
     pub throttle_write_bps_device: List<ThrottleDevice, MAX_WEIGHT_DEVICES>,
-    #[serde(default, rename = "throttleReadIOPSDevice")]
     pub throttle_read_iops_device: List<ThrottleDevice, MAX_WEIGHT_DEVICES>,
-    #[serde(default, rename = "throttleWriteIOPSDevice")]
     pub throttle_write_iops_device: List<ThrottleDevice, MAX_WEIGHT_DEVICES>,
 }
 
-#[derive(Deserialize, Debug, Default)]
-#[serde(rename_all = "camelCase")]
+json_object!(BlockIo {
+    required {  }
+    optional { weight: "weight", leaf_weight: "leafWeight", weight_device: "weightDevice", throttle_read_bps_device: "throttleReadBpsDevice", throttle_write_bps_device: "throttleWriteBpsDevice", throttle_read_iops_device: "throttleReadIOPSDevice", throttle_write_iops_device: "throttleWriteIOPSDevice" }
+});
+
+#[derive(Debug, Default)]
 pub struct WeightDevice {
     pub major: i64,
     pub minor: i64,
@@ -125,38 +132,63 @@ pub struct WeightDevice {
     pub leaf_weight: Option<u16>,
 }
 
-#[derive(Deserialize, Debug, Default)]
+json_object!(WeightDevice {
+    required { major: "major", minor: "minor" }
+    optional { weight: "weight", leaf_weight: "leafWeight" }
+});
+
+#[derive(Debug, Default)]
 pub struct ThrottleDevice {
     pub major: i64,
     pub minor: i64,
     pub rate: u64,
 }
 
-#[derive(Deserialize, Debug, Default)]
-#[serde(rename_all = "camelCase")]
+json_object!(ThrottleDevice {
+    required { major: "major", minor: "minor", rate: "rate" }
+    optional {  }
+});
+
+#[derive(Debug, Default)]
 pub struct HugepageLimit<'a> {
     pub page_size: &'a str,
     pub limit: u64,
 }
 
-#[derive(Deserialize, Debug, Default)]
-#[serde(rename_all = "camelCase")]
+json_object!(HugepageLimit<'a> {
+    required { page_size: "pageSize", limit: "limit" }
+    optional {  }
+});
+
+#[derive(Debug, Default)]
 pub struct Network<'a> {
-    #[serde(rename = "classID")]
     pub class_id: Option<u32>,
-    #[serde(borrow, default)]
     pub priorities: List<NetPriority<'a>, 16>,
 }
 
-#[derive(Deserialize, Debug, Default)]
+json_object!(Network<'a> {
+    required {  }
+    optional { class_id: "classID", priorities: "priorities" }
+});
+
+#[derive(Debug, Default)]
 pub struct NetPriority<'a> {
     pub name: &'a str,
     pub priority: u32,
 }
 
-#[derive(Deserialize, Debug, Default)]
-#[serde(rename_all = "camelCase")]
+json_object!(NetPriority<'a> {
+    required { name: "name", priority: "priority" }
+    optional {  }
+});
+
+#[derive(Debug, Default)]
 pub struct Rdma {
     pub hca_handles: Option<u32>,
     pub hca_objects: Option<u32>,
 }
+
+json_object!(Rdma {
+    required {  }
+    optional { hca_handles: "hcaHandles", hca_objects: "hcaObjects" }
+});
