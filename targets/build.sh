@@ -49,7 +49,7 @@ if [ "$TINY" = 1 ]; then
     ARGS+=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size
         -Zpanic-immediate-abort --config 'profile.release.panic="immediate-abort"'
         --config "target.$TRIPLE.linker=\"targets/link/$ARCH-ld\""
-        --config "target.$TRIPLE.rustflags=[\"-C\", \"link-self-contained=no\", \"-C\", \"force-unwind-tables=no\"]")
+        --config "target.$TRIPLE.rustflags=[\"-C\", \"link-self-contained=no\", \"-C\", \"force-unwind-tables=no\", \"-Zlocation-detail=none\", \"-Zfmt-debug=none\", \"-C\", \"relocation-model=static\"]")
     # rustflags arrays from --config are appended to those of .cargo/config.toml; x86_64 and
     # aarch64 already carry +crt-static there, armv7/riscv64 also link-self-contained=no.
 elif [ "$TOOLCHAIN" = nightly ]; then

@@ -57,7 +57,7 @@ macro_rules! json_object {
             let mut out = $name { $($($ifield: $ival,)*)? ..Default::default() };
             #[allow(unused_mut)]
             let mut seen = 0u32;
-            while let Some(key) = map.next_key::<&'de str>()? {
+            while let Some(key) = $crate::config::de::key(&mut map)? {
                 #[allow(unused_mut)]
                 let mut bit = 1u32;
                 $(
@@ -81,7 +81,7 @@ macro_rules! json_object {
             let mut bit = 1u32;
             $(
                 if seen & bit == 0 {
-                    return Err(serde::de::Error::missing_field($rkey));
+                    return Err($crate::config::de::missing($rkey));
                 }
                 bit <<= 1;
             )*
@@ -98,4 +98,29 @@ pub fn value<'de, A: serde::de::MapAccess<'de>, T: serde::Deserialize<'de>>(
     map: &mut A,
 ) -> Result<T, A::Error> {
     map.next_value()
+}
+
+/// The next key of an object (one copy for all structs).
+#[inline(never)]
+pub fn key<'de, A: serde::de::MapAccess<'de>>(map: &mut A) -> Result<Option<&'de str>, A::Error> {
+    map.next_key()
+}
+
+std::thread_local! {
+    /// The required field whose absence failed the parse: serde-json-core's
+    /// errors carry no text (its `custom-error-messages` feature would name
+    /// the field, but makes every `Result` in the parser 80 bytes wide and
+    /// the binary 57 KB larger), so the name waits here for `load`.
+    static MISSING: core::cell::Cell<&'static str> = const { core::cell::Cell::new("") };
+}
+
+/// The error for a missing required field `name`.
+pub fn missing<E: serde::de::Error>(name: &'static str) -> E {
+    MISSING.with(|m| m.set(name));
+    E::custom("")
+}
+
+/// Takes the name [`missing`] recorded, if any.
+pub fn take_missing() -> Option<&'static str> {
+    Some(MISSING.with(|m| m.replace(""))).filter(|n| !n.is_empty())
 }

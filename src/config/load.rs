@@ -49,10 +49,15 @@ fn parse_as<'a, T: serde::Deserialize<'a>>(buf: &'a [u8], what: &'static str) ->
 }
 
 fn json_error(buf: &[u8], e: serde_json_core::de::Error, what: &'static str) -> Error {
+    let missing = super::de::take_missing();
     let at = super::locate::describe(buf, &e);
-    err!(
-        what,
-        "{}{at}",
-        e.to_string().to_lowercase().trim_end_matches('.')
-    )
+    let _ = super::de::take_missing(); // set again by locate's re-parses
+    match missing {
+        Some(field) => err!(what, "missing field `{field}`{at}"),
+        None => err!(
+            what,
+            "{}{at}",
+            e.to_string().to_lowercase().trim_end_matches('.')
+        ),
+    }
 }

@@ -148,4 +148,12 @@ mod tests {
         let msg = crate::config::load::parse(text).unwrap_err().to_string();
         assert!(msg.contains("process.args[1]"), "{msg}");
     }
+
+    #[test]
+    fn names_a_missing_field() {
+        let text = br#"{"ociVersion": "1.0.0", "linux": {"uidMappings": [{"containerID": 0, "size": 1}]}}"#;
+        let msg = crate::config::load::parse(text).unwrap_err().to_string();
+        assert!(msg.contains("missing field `hostID`"), "{msg}");
+        assert!(msg.contains("linux.uidMappings"), "{msg}");
+    }
 }

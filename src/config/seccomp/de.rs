@@ -86,7 +86,7 @@ impl<'de: 'a, 'a> Visitor<'de> for SeccompVisitor<'a> {
             }
         }
         if !have_default {
-            return Err(de::Error::missing_field("defaultAction"));
+            return Err(crate::config::de::missing("defaultAction"));
         }
         Ok(s)
     }
@@ -210,8 +210,8 @@ impl<'de: 'a, 'a> Visitor<'de> for RuleSeed<'_, 'a> {
             }
         }
         Ok(Rule {
-            names: names.ok_or_else(|| de::Error::missing_field("names"))?,
-            action: action.ok_or_else(|| de::Error::missing_field("action"))?,
+            names: names.ok_or_else(|| crate::config::de::missing("names"))?,
+            action: action.ok_or_else(|| crate::config::de::missing("action"))?,
             errno_ret,
             args,
         })
@@ -296,10 +296,10 @@ impl<'de: 'a, 'a> Visitor<'de> for ArgVisitor<'a> {
             }
         }
         Ok(ArgDe(Arg {
-            index: index.ok_or_else(|| de::Error::missing_field("index"))?,
-            value: value.ok_or_else(|| de::Error::missing_field("value"))?,
+            index: index.ok_or_else(|| crate::config::de::missing("index"))?,
+            value: value.ok_or_else(|| crate::config::de::missing("value"))?,
             value_two,
-            op: op.ok_or_else(|| de::Error::missing_field("op"))?,
+            op: op.ok_or_else(|| crate::config::de::missing("op"))?,
         }))
     }
 }
