@@ -61,10 +61,10 @@ fn exp2_q(y: i128) -> u128 {
     const LN2_Q62: u128 = 3_196_577_161_300_663_914; // ln 2 · 2^62
     let int = (y >> Q) as u32;
     let frac = (y & (ONE - 1)) as u128;
-    let x = (frac << 12) * LN2_Q62 >> 62; // Q62
+    let x = ((frac << 12) * LN2_Q62) >> 62; // Q62
     let (mut sum, mut term) = (1u128 << 62, 1u128 << 62);
     for k in 1..30u128 {
-        term = (term * x >> 62) / k;
+        term = ((term * x) >> 62) / k;
         if term == 0 {
             break;
         }
@@ -86,7 +86,7 @@ pub fn shares_to_weight(shares: u64) -> u64 {
         s => {
             let l = log2_q(s);
             let e = (((l * l) >> Q) + 125 * l) / 612 - 7 * ONE / 34;
-            let y = e * LOG2_10_Q50 >> Q;
+            let y = (e * LOG2_10_Q50) >> Q;
             let v = exp2_q(y);
             // ceil, with a margin of 2^-30 for the fixed point's rounding
             // (the float result is an exact integer only at the powers of

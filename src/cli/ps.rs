@@ -50,11 +50,10 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
     } else {
         extra
     };
-    let out = std::process::Command::new("ps")
-        .args(&args)
-        .output()
-        .ctx("run", format_args!("ps {}", args.join(" ")))?;
-    if !out.status.success() {
+    let mut argv = vec!["ps".to_string()];
+    argv.extend(args);
+    let out = crate::sys::run::output(&argv).ctx("run", format_args!("{}", argv.join(" ")))?;
+    if !out.success() {
         bail!(
             "ps failed:",
             "{}",

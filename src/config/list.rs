@@ -64,25 +64,36 @@ impl<'de, T: Deserialize<'de>, const N: usize> Deserialize<'de> for List<T, N> {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an array")
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
                 let mut list = List::new();
-                loop {
-                    if list.total < N {
-                        match seq.next_element::<T>()? {
-                            Some(v) => list.push(v),
-                            None => break,
-                        }
-                    } else {
-                        match seq.next_element::<IgnoredAny>()? {
-                            Some(_) => list.total += 1,
-                            None => break,
-                        }
-                    }
-                }
+                let total = fill(seq, N, &mut |v| list.push(v))?;
+                list.total = total;
                 Ok(list)
             }
         }
         d.deserialize_seq(V::<T, N>(PhantomData))
+    }
+}
+
+/// The items of a JSON array: the first `cap` to `push`, the rest counted
+/// and skipped; returns how many there were. Generic over the item type
+/// only, so lists of one type share it whatever their capacity.
+fn fill<'de, T: Deserialize<'de>, A: SeqAccess<'de>>(
+    mut seq: A,
+    cap: usize,
+    push: &mut dyn FnMut(T),
+) -> Result<usize, A::Error> {
+    let mut total = 0;
+    loop {
+        let more = if total < cap {
+            seq.next_element::<T>()?.map(&mut *push).is_some()
+        } else {
+            seq.next_element::<IgnoredAny>()?.is_some()
+        };
+        if !more {
+            return Ok(total);
+        }
+        total += 1;
     }
 }
 

@@ -57,7 +57,7 @@ fn json_error(buf: &[u8], e: serde_json_core::de::Error, what: &'static str) -> 
         None => err!(
             what,
             "{}{at}",
-            e.to_string().to_lowercase().trim_end_matches('.')
+            e.to_string().to_ascii_lowercase().trim_end_matches('.')
         ),
     }
 }

@@ -62,20 +62,19 @@ pub fn write_map(pid: i32, file: &str, maps: &[IdMapping]) -> Result<()> {
         }
     }
     let helper = if gid { "newgidmap" } else { "newuidmap" };
-    let mut cmd = std::process::Command::new(helper);
-    cmd.arg(pid.to_string());
+    let mut argv = vec![helper.to_string(), pid.to_string()];
     for m in maps {
-        cmd.args([
-            m.container_id.to_string(),
-            m.host_id.to_string(),
-            m.size.to_string(),
-        ]);
+        argv.push(m.container_id.to_string());
+        argv.push(m.host_id.to_string());
+        argv.push(m.size.to_string());
     }
-    match cmd.status() {
-        Ok(s) if s.success() => Ok(()),
-        Ok(s) => bail!(
+    match crate::sys::run::output(&argv) {
+        Ok(o) if o.success() => Ok(()),
+        Ok(o) => bail!(
             "id mapping failed:",
-            "{helper} for pid {pid} exited with {s} (check /etc/sub{}id)",
+            "{helper} for pid {pid} exited with {}: {} (check /etc/sub{}id)",
+            o.describe(),
+            String::from_utf8_lossy(&o.stderr).trim(),
             if gid { "g" } else { "u" }
         ),
         Err(_) => bail!(

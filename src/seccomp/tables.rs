@@ -91,7 +91,7 @@ impl Abi {
     }
 
     /// This ABI's number table, if this build carries it.
-    fn numbers(self) -> Option<&'static [u32; COUNT]> {
+    fn numbers(self) -> Option<&'static [u16; COUNT]> {
         match self {
             #[cfg(any(test, target_arch = "x86_64"))]
             Abi::X86_64 => Some(&generated::X86_64),
@@ -119,15 +119,25 @@ impl Abi {
     /// table is not built in).
     pub fn lookup(self, name: &str) -> Option<u32> {
         let i = name_index(name)?;
-        let nr = *self.numbers()?.get(i)?;
-        (nr != ABSENT).then_some(nr)
+        decode(*self.numbers()?.get(i)?)
     }
 
     /// The name of syscall `nr` on this ABI (linear: for listings, not hot paths).
     pub fn name_of(self, nr: u32) -> Option<&'static str> {
         let table = self.numbers()?;
-        let i = table.iter().position(|&n| n == nr)?;
+        let i = table.iter().position(|&n| decode(n) == Some(nr))?;
         name_at(i)
+    }
+}
+
+/// A table entry as a syscall number (build/seccomp_tables.rs `encode`).
+fn decode(v: u16) -> Option<u32> {
+    let n = u32::from(v & 0x3fff);
+    match v {
+        ABSENT => None,
+        0..=0x3fff => Some(n),
+        0x4000..=0x7fff => Some(X32_SYSCALL_BIT | n),
+        _ => Some(ARM_NR_BASE | n),
     }
 }
 

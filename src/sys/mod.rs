@@ -5,6 +5,7 @@
 //! architecture, so the same code serves x86_64, aarch64, arm and riscv64.
 
 pub mod bpf;
+pub mod run;
 pub mod seccomp;
 
 use core::ffi::{c_char, c_int, c_long, CStr};
