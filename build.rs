@@ -24,7 +24,9 @@ const CAPACITIES: &[(&str, usize, &str)] = &[
     ("MAX_ANNOTATIONS", 64, "annotations"),
     ("MAX_ID_MAPPINGS", 8, "uid/gid mappings"),
     ("MAX_NAMESPACES", 8, "linux.namespaces"),
-    ("MAX_DEVICES", 64, "linux.devices"),
+    // containerd's --privileged (and CRI's privileged pods) list every host device node:
+    // 102 on a small VM, hundreds on a board. Heap only, and only when the list is non-empty.
+    ("MAX_DEVICES", 1024, "linux.devices"),
     ("MAX_DEVICE_RULES", 64, "linux.resources.devices"),
     ("MAX_SYSCTL", 64, "linux.sysctl"),
     ("MAX_PATHS", 48, "maskedPaths / readonlyPaths"),

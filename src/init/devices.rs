@@ -137,10 +137,20 @@ pub fn check(l: &crate::config::Linux<'_>) -> Result<()> {
                 d.minor
             );
         }
-        if d.file_mode.is_some_and(|m| m > 0o7777) {
+        // podman (and docker) write the host node's whole st_mode, file type
+        // bits included (0o20666 for a char device); runc strips S_IFMT. Allow
+        // exactly the type bits of the node's own type (stat(2), inode(7)).
+        let type_bits = match d.typ {
+            "b" => 0o060000,
+            "p" => 0o010000,
+            _ => 0o020000,
+        };
+        if d.file_mode
+            .is_some_and(|m| m & !0o7777 != 0 && m & !0o7777 != type_bits)
+        {
             bail!(
                 "invalid config.json:",
-                "linux.devices {}: fileMode has bits beyond 07777",
+                "linux.devices {}: fileMode has bits beyond 07777 other than the node's type",
                 d.path
             );
         }

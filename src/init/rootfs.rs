@@ -205,6 +205,15 @@ pub fn mount_cgroup(root: BorrowedFd<'_>, dest: &str, flags: u64) -> Result<()> 
             own_ns,
             mnt,
         )?;
+        let propagation = (g::MS_PRIVATE | g::MS_SHARED | g::MS_SLAVE | g::MS_UNBINDABLE) as u64;
+        if !own_ns && flags & !(MS_BIND | MS_REC | propagation) != 0 {
+            // A bind takes none of the mount's flags and a remount of the
+            // tmpfs above does not reach it: without this the container could
+            // write its own limits (e.g. containerd's "ro" cgroup mount and
+            // memory.limit_in_bytes). Reopen: the old handle names the covered dir.
+            let sub = ensure_in_root(root, &format!("{dest}/{name}"), true)?;
+            remount_bind(&fd_path(sub.as_fd()), flags, dest)?;
+        }
     }
     if flags & MS_RDONLY != 0 {
         let target = ensure_in_root(root, dest, true)?;
@@ -240,7 +249,7 @@ fn mount_fs(
         let src = std::ffi::CString::new(own.as_str()).unwrap_or_default();
         sys::mount(Some(&src), tp, None, MS_BIND | MS_REC, None)
             .ctx("bind mount", format_args!("{own} under {dest}"))?;
-        // Read-only is applied to the whole tree by the caller's final remount.
+        // The mount's flags (read-only) are applied by the caller, per bind.
         let _ = flags;
         Ok(())
     }
