@@ -14,10 +14,15 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REL = os.path.join(HERE, "..", "target", "x86_64-unknown-linux-musl", "release")
 HUSK = os.environ.get("HUSK", os.path.join(REL, "husk"))
 PEAK = os.path.join(REL, "examples", "peak_rss")
+# The tiny build (targets/build.sh x86_64 --tiny), benchmarked too when it is there.
+TINY = os.environ.get("HUSK_TINY", os.path.join(HERE, "..", "target", "tiny",
+                                                 "x86_64-unknown-linux-musl", "release", "husk"))
 
 
 def runtimes():
     rts = [("husk", os.path.abspath(HUSK), [])]
+    if os.path.exists(TINY):
+        rts.append(("husk-tiny", os.path.abspath(TINY), []))
     for name in ("crun", "runc"):
         path = shutil.which(name)
         if path:

@@ -6,4 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --bin husk --example peak_rss
+# The tiny build is benchmarked too when it builds here (nightly, targets/setup.sh's sysroot).
+targets/build.sh x86_64 --tiny >/dev/null 2>&1 || echo "bench.sh: no tiny build (see targets/README.md)" >&2
 exec unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec python3 bench/bench.py "$@"' bench "$@"

@@ -22,11 +22,11 @@
 macro_rules! json_object {
     ($name:ident<$lt:lifetime> { $($body:tt)* }) => {
         impl<'de: $lt, $lt> serde::Deserialize<'de> for $name<$lt> {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
                 struct V<$lt>(core::marker::PhantomData<&$lt ()>);
                 impl<'de: $lt, $lt> serde::de::Visitor<'de> for V<$lt> {
                     type Value = $name<$lt>;
-                    json_object!(@visit $name, $($body)*);
+                    $crate::config::de::json_object!(@visit $name, $($body)*);
                 }
                 d.deserialize_map(V(core::marker::PhantomData))
             }
@@ -34,11 +34,11 @@ macro_rules! json_object {
     };
     ($name:ident { $($body:tt)* }) => {
         impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> core::result::Result<Self, D::Error> {
                 struct V;
                 impl<'de> serde::de::Visitor<'de> for V {
                     type Value = $name;
-                    json_object!(@visit $name, $($body)*);
+                    $crate::config::de::json_object!(@visit $name, $($body)*);
                 }
                 d.deserialize_map(V)
             }
@@ -52,7 +52,7 @@ macro_rules! json_object {
         fn expecting(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
             f.write_str("an object")
         }
-        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> core::result::Result<Self::Value, A::Error> {
             #[allow(clippy::needless_update)]
             let mut out = $name { $($($ifield: $ival,)*)? ..Default::default() };
             #[allow(unused_mut)]
@@ -91,18 +91,22 @@ macro_rules! json_object {
     };
 }
 
+pub(crate) use json_object;
+
 /// One field's value. Not inlined: each value type is parsed by one copy of
 /// its code however many fields have that type.
 #[inline(never)]
 pub fn value<'de, A: serde::de::MapAccess<'de>, T: serde::Deserialize<'de>>(
     map: &mut A,
-) -> Result<T, A::Error> {
+) -> core::result::Result<T, A::Error> {
     map.next_value()
 }
 
 /// The next key of an object (one copy for all structs).
 #[inline(never)]
-pub fn key<'de, A: serde::de::MapAccess<'de>>(map: &mut A) -> Result<Option<&'de str>, A::Error> {
+pub fn key<'de, A: serde::de::MapAccess<'de>>(
+    map: &mut A,
+) -> core::result::Result<Option<&'de str>, A::Error> {
     map.next_key()
 }
 

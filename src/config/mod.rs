@@ -7,7 +7,7 @@
 //! they leave husk (paths, args, env for the kernel).
 
 #[macro_use]
-mod de;
+pub mod de;
 pub mod json;
 pub mod linux;
 pub mod list;

@@ -263,12 +263,15 @@ struct StateHead<'a> {
 }
 
 fn state_head(state_json: &[u8]) -> Result<StateHead<'_>> {
-    #[derive(serde::Deserialize)]
+    #[derive(Default)]
     struct Head<'a> {
-        #[serde(rename = "ociVersion")]
         oci_version: &'a str,
         pid: Option<i64>,
     }
+    crate::config::de::json_object!(Head<'a> {
+        required { oci_version: "ociVersion" }
+        optional { pid: "pid" }
+    });
     let (h, _) = serde_json_core::from_slice::<Head>(state_json).map_err(|_| {
         err!(
             "seccomp listener:",
