@@ -131,3 +131,16 @@ pub fn host_ns(ns: &str) -> String {
         .map(|p| p.display().to_string())
         .unwrap_or_default()
 }
+
+/// `check()` until it finds nothing, for up to 5 s (exiting processes take a moment to go);
+/// what it found last.
+pub fn settle(check: impl Fn() -> Vec<String>) -> Vec<String> {
+    let start = std::time::Instant::now();
+    loop {
+        let l = check();
+        if l.is_empty() || start.elapsed() > std::time::Duration::from_secs(5) {
+            return l;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}

@@ -35,7 +35,7 @@ pub mod spec;
 
 pub use exec::{exec, Out, Report, Spawned};
 pub use json::Json;
-pub use leaks::{cgroup_dirs_named, cmdline, host_ns, leaks, mounts_under, start_time};
+pub use leaks::{cgroup_dirs_named, cmdline, host_ns, leaks, mounts_under, settle, start_time};
 pub use rootfs::{copy_tree, example, payload, rootfs_cache};
 pub use spec::Spec;
 
@@ -349,14 +349,7 @@ impl Test {
 
     /// What is left behind by this test's container, waiting up to 5 s for exiting processes.
     pub fn leaks(&self) -> Vec<String> {
-        let start = Instant::now();
-        loop {
-            let l = self.leaks_now();
-            if l.is_empty() || start.elapsed() > Duration::from_secs(5) {
-                return l;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        crate::common::settle(|| self.leaks_now())
     }
 
     /// Asserts nothing is left behind: state dir, mounts, processes, cgroups.

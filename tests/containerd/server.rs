@@ -415,14 +415,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 
     /// [`Ctrd::leaks_now`], waiting up to 5 s for exiting processes.
     pub fn leaks(&self) -> Vec<String> {
-        let start = Instant::now();
-        loop {
-            let l = self.leaks_now();
-            if l.is_empty() || start.elapsed() > Duration::from_secs(5) {
-                return l;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        crate::common::settle(|| self.leaks_now())
     }
 
     /// Asserts containerd knows no task or container any more and nothing is left behind, then
