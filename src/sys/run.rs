@@ -59,8 +59,8 @@ pub fn output(argv: &[String]) -> Result<Output, Errno> {
         Forked::Child => {
             let _ = rustix::stdio::dup2_stdout(&out_w);
             let _ = rustix::stdio::dup2_stderr(&err_w);
-            // SAFETY: file and every ptrs entry are live NUL-terminated strings,
-            // ptrs ends with NULL.
+            // The strings (file, each ptrs entry) outlive the call; ptrs ends with NULL.
+            // SAFETY: execvp gets live NUL-terminated strings and a NULL-terminated array.
             unsafe { execvp(file.as_ptr(), ptrs.as_ptr()) };
             let e = last_errno().raw_os_error();
             let _ = rustix::io::write(&st_w, &e.to_ne_bytes());
