@@ -57,35 +57,27 @@ macro_rules! json_object {
             let mut out = $name { $($($ifield: $ival,)*)? ..Default::default() };
             #[allow(unused_mut)]
             let mut seen = 0u32;
-            while let Some(key) = $crate::config::de::key(&mut map)? {
+            $crate::config::de::fields(&mut map, &mut |key, map| {
                 #[allow(unused_mut)]
                 let mut bit = 1u32;
                 $(
                     if key == $rkey {
-                        out.$rfield = $crate::config::de::value(&mut map)?;
+                        out.$rfield = $crate::config::de::value(map)?;
                         seen |= bit;
-                        continue;
+                        return Ok(true);
                     }
                     bit <<= 1;
                 )*
                 let _ = bit;
                 $(
                     if key == $okey {
-                        out.$ofield = $crate::config::de::value(&mut map)?;
-                        continue;
+                        out.$ofield = $crate::config::de::value(map)?;
+                        return Ok(true);
                     }
                 )*
-                map.next_value::<serde::de::IgnoredAny>()?;
-            }
-            #[allow(unused_mut)]
-            let mut bit = 1u32;
-            $(
-                if seen & bit == 0 {
-                    return Err($crate::config::de::missing($rkey));
-                }
-                bit <<= 1;
-            )*
-            let _ = (bit, seen);
+                Ok(false)
+            })?;
+            $crate::config::de::required(seen, &[$($rkey),*])?;
             Ok(out)
         }
     };
@@ -102,12 +94,35 @@ pub fn value<'de, A: serde::de::MapAccess<'de>, T: serde::Deserialize<'de>>(
     map.next_value()
 }
 
-/// The next key of an object (one copy for all structs).
+/// A struct's field parser: true when it knew the key and took the value.
+pub type Field<'f, 'de, A> = dyn FnMut(&'de str, &mut A) -> core::result::Result<bool, <A as serde::de::MapAccess<'de>>::Error>
+    + 'f;
+
+/// The loop of every struct's `visit_map`, once: each key goes to `field`,
+/// which parses the value when the key is one of the struct's (true), else
+/// the value is skipped.
 #[inline(never)]
-pub fn key<'de, A: serde::de::MapAccess<'de>>(
+pub fn fields<'de, A: serde::de::MapAccess<'de>>(
     map: &mut A,
-) -> core::result::Result<Option<&'de str>, A::Error> {
-    map.next_key()
+    field: &mut Field<'_, 'de, A>,
+) -> core::result::Result<(), A::Error> {
+    while let Some(key) = map.next_key::<&'de str>()? {
+        if !field(key, map)? {
+            map.next_value::<serde::de::IgnoredAny>()?;
+        }
+    }
+    Ok(())
+}
+
+/// The first of `names` whose bit is not in `seen`, as a missing-field error.
+pub fn required<E: serde::de::Error>(
+    seen: u32,
+    names: &[&'static str],
+) -> core::result::Result<(), E> {
+    match names.iter().enumerate().find(|(i, _)| seen & (1 << i) == 0) {
+        Some((_, name)) => Err(missing(name)),
+        None => Ok(()),
+    }
 }
 
 std::thread_local! {
