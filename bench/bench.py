@@ -61,6 +61,7 @@ def make_bundle(root, args, resources=False):
     # crun 1.8 refuses ociVersion 1.2.0 ("unknown version specified").
     cfg = cfg.replace('"ociVersion": "1.2.0"', '"ociVersion": "1.0.2"')
     cfg = cfg.replace('"args": ["sh"]', '"args": ' + args)
+    cfg = cfg.replace('"terminal": true', '"terminal": false')
     if resources:
         cfg = cfg.replace('"namespaces"', RESOURCES, 1)
     open(os.path.join(b, "config.json"), "w").write(cfg)

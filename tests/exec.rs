@@ -288,7 +288,9 @@ fn exec_with_tty_through_console_socket() {
     assert_eq!(r.get("tty.stdin"), "true", "{text}");
     assert_eq!(r.get("tty.stdout"), "true", "{text}");
     assert!(r.get("fd.0").starts_with("/dev/pts/"), "{text}");
-    t.rt(&["exec", "-t", &t.id, "/payload", "report"])
+    // Detached, a terminal needs a console socket (in the foreground husk would proxy one,
+    // when it has a terminal itself: tests/terminal.rs).
+    t.rt(&["exec", "-d", "-t", &t.id, "/payload", "report"])
         .fails()
         .says(&["console-socket"]);
     finish(&t);

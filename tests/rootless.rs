@@ -73,7 +73,10 @@ fn unprivileged_user_runs_spec_rootless() {
     as_user(&["spec", "--rootless"], "spec").ok();
     let cfg = fs::read_to_string(t.bundle.join("config.json")).unwrap();
     assert!(cfg.contains(&format!("\"hostID\": {uid}")), "{cfg}");
-    let cfg = cfg.replace(r#""args": ["sh"]"#, r#""args": ["/payload", "report"]"#);
+    // spec writes runc's default "terminal": true; this run has no terminal to proxy.
+    let cfg = cfg
+        .replace(r#""args": ["sh"]"#, r#""args": ["/payload", "report"]"#)
+        .replace(r#""terminal": true"#, r#""terminal": false"#);
     fs::write(t.bundle.join("config.json"), cfg).unwrap();
     let r = as_user(&["run", &t.id], "run").ok().report();
     assert_eq!(r.get("uid"), "0");

@@ -5,7 +5,8 @@
 //! process in a running container (runc's exec). Flags come before the id;
 //! everything after it is the program and its arguments, as in runc. Without
 //! -d, wait for the process, forward signals to it and exit with its status
-//! (128+N when killed by signal N).
+//! (128+N when killed by signal N); with -t and no --console-socket, proxy
+//! its terminal to husk's own meanwhile (tty.rs).
 
 use super::{bad_arg, Global};
 use crate::controller::exec::{self, Options};
@@ -31,7 +32,13 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
     if o.detach {
         return Ok(0);
     }
-    super::run::wait_forwarding(started.pid, &forward)
+    match started.console {
+        Some(master) => {
+            let _raw = super::tty::Raw::stdin();
+            super::tty::proxy(master, started.pid, &forward)
+        }
+        None => super::run::wait_forwarding(started.pid, &forward),
+    }
 }
 
 fn parse(p: &mut Parser) -> Result<(String, Options)> {

@@ -1,6 +1,7 @@
 //! `husk run [--detach|-d] [create's flags] ID`: create and start; without
 //! -d, wait for the container, forward signals to it, exit with its status
-//! (128+N when killed by signal N), then delete it.
+//! (128+N when killed by signal N), then delete it. A terminal without
+//! --console-socket is proxied to husk's own in the foreground (tty.rs).
 
 use super::{create, Global};
 use crate::controller;
@@ -12,7 +13,7 @@ use rustix::process::{Pid, Signal, WaitOptions};
 
 pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
     let mut detach = false;
-    let (id, o) = create::parse(p, &mut |_, a| {
+    let (id, mut o) = create::parse(p, &mut |_, a| {
         Ok(match a {
             Arg::Long("detach") | Arg::Short('d') => {
                 detach = true;
@@ -21,6 +22,7 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
             _ => false,
         })
     })?;
+    o.foreground = !detach;
     if !detach {
         // The container process is orphaned when the controller exits; as a
         // subreaper this process inherits it and can wait for it.
@@ -34,6 +36,8 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
     if !detach {
         forward.block();
     }
+    // Raw from before the program starts until it ended (or start failed).
+    let raw = c.console.is_some().then(super::tty::Raw::stdin);
     if let Err(e) = super::start::start(&c.dir) {
         controller::kill_quietly(c.record.pid);
         let _ = super::delete::wait_gone(&c.record);
@@ -50,7 +54,11 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
     let pid = c.record.pid;
     // Unlock while the container runs, so state/kill work meanwhile.
     drop(c.dir);
-    let code = wait_forwarding(pid, &forward);
+    let code = match c.console {
+        Some(master) => super::tty::proxy(master, pid, &forward),
+        None => wait_forwarding(pid, &forward),
+    };
+    drop(raw);
     let dir = state::open_dir(&g.root, &id)?;
     super::delete::remove_cgroups(&c.record)?;
     let saved = crate::controller::hooks::load_saved(&dir);
@@ -64,26 +72,36 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
 pub(super) fn wait_forwarding(pid: i32, set: &SigSet) -> Result<u8> {
     let target = Pid::from_raw(pid).ok_or_else(|| crate::err!("bad pid", "{pid}"))?;
     loop {
-        // Reap everything that ended; orphans of the container land here too.
-        // wait(2) for any child: waitpid(None) is pid 0, this process group
-        // only, and a container with a terminal is in a session of its own.
-        while let Some((p, st)) = rustix::process::wait(WaitOptions::NOHANG).unwrap_or(None) {
-            if p == target {
-                if let Some(code) = st.exit_status() {
-                    return Ok(code as u8);
-                }
-                if let Some(sig) = st.terminating_signal() {
-                    return Ok((128 + sig) as u8);
-                }
+        if let Some(code) = reap(target) {
+            return Ok(code);
+        }
+        if let Ok(sig) = set.wait() {
+            forward(target, sig);
+        }
+    }
+}
+
+/// Reap every child that ended (orphans of the container land here too);
+/// `target`'s status as an exit code once it ended. wait(2) for any child:
+/// waitpid(None) is pid 0, this process group only, and a container with a
+/// terminal is in a session of its own.
+pub(super) fn reap(target: Pid) -> Option<u8> {
+    while let Some((p, st)) = rustix::process::wait(WaitOptions::NOHANG).unwrap_or(None) {
+        if p == target {
+            if let Some(code) = st.exit_status() {
+                return Some(code as u8);
+            }
+            if let Some(sig) = st.terminating_signal() {
+                return Some((128 + sig) as u8);
             }
         }
-        match set.wait() {
-            Ok(17) | Err(_) => {} // SIGCHLD: reap above.
-            Ok(sig) => {
-                if let Some(s) = Signal::from_named_raw(sig) {
-                    let _ = rustix::process::kill_process(target, s);
-                }
-            }
-        }
+    }
+    None
+}
+
+/// Pass signal `sig` on to `target`; SIGCHLD only means: reap.
+pub(super) fn forward(target: Pid, sig: i32) {
+    if let Some(s) = Signal::from_named_raw(sig).filter(|_| sig != 17) {
+        let _ = rustix::process::kill_process(target, s);
     }
 }

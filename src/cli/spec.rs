@@ -1,5 +1,6 @@
 //! `husk spec [--bundle B] [--rootless]`: write a default config.json, as
-//! runc's (busybox `sh` in ./rootfs), that husk runs as written.
+//! runc's (busybox `sh` in ./rootfs, on a terminal), that husk runs as
+//! written: `husk run ID` on a terminal proxies the container's (cli/tty.rs).
 
 use super::{bad_arg, Global};
 use crate::error::{Context, Result};
@@ -45,7 +46,7 @@ pub fn default_config(rootless: Option<(u32, u32)>) -> String {
         r#"{{
   "ociVersion": "1.2.0",
   "process": {{
-    "terminal": false,
+    "terminal": true,
     "user": {{"uid": 0, "gid": 0}},
     "args": ["sh"],
     "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],

@@ -1,9 +1,11 @@
 //! What `husk create` hands through to the container besides the config:
-//! the pty master for `--console-socket` (runc's protocol) and the fds of
+//! the pty master for `--console-socket` (runc's protocol; in the foreground
+//! without one, husk keeps it and proxies it, see cli/tty.rs) and the fds of
 //! `--preserve-fds` and socket activation (LISTEN_FDS).
 
 use crate::error::{Context, Result};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fs::{Mode, OFlags};
 use rustix::net::{
     AddressFamily, SendAncillaryBuffer, SendAncillaryMessage, SendFlags, SocketAddrUnix,
     SocketFlags, SocketType,
@@ -11,15 +13,53 @@ use rustix::net::{
 use std::path::Path;
 
 /// process.terminal and --console-socket go together (runc's rule: a
-/// terminal needs somewhere to send its master, and the socket needs a terminal).
-pub fn check(socket: Option<&Path>, terminal: bool) -> Result<()> {
+/// terminal needs somewhere to send its master, and the socket needs a
+/// terminal). In the foreground (`run`, `exec` without -d) the master may
+/// stay with husk instead, which proxies it to its own terminal (cli/tty.rs);
+/// as runc, that needs a terminal on stdin, stdout, stderr or /dev/tty.
+pub fn check(socket: Option<&Path>, terminal: bool, foreground: bool) -> Result<()> {
     match (terminal, socket) {
+        (true, None) if foreground && host_terminal().is_some() => Ok(()),
         (true, None) => bail!(
             "cannot allocate a terminal without --console-socket:",
-            "process.terminal is true; give --console-socket PATH (a unix socket that receives the pty master)"
+            "process.terminal is true; give --console-socket PATH (a unix socket that receives the pty master){}",
+            if foreground { ", or run husk on a terminal" } else { "" }
         ),
         (false, Some(p)) => bail!("--console-socket needs process.terminal:", "{} given but process.terminal is false", p.display()),
         _ => Ok(()),
+    }
+}
+
+/// husk's own terminal: the first of stdin, stdout and stderr that is one,
+/// else the controlling terminal (/dev/tty), as runc's initHostConsole.
+pub fn host_terminal() -> Option<OwnedFd> {
+    for fd in [
+        rustix::stdio::stdin(),
+        rustix::stdio::stdout(),
+        rustix::stdio::stderr(),
+    ] {
+        if rustix::termios::isatty(fd) {
+            return rustix::io::fcntl_dupfd_cloexec(fd, 3).ok();
+        }
+    }
+    rustix::fs::open(
+        "/dev/tty",
+        OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ok()
+}
+
+/// The size of husk's terminal (tty_ioctl(4) TIOCGWINSZ).
+pub fn host_size() -> Option<rustix::termios::Winsize> {
+    host_terminal().and_then(|t| rustix::termios::tcgetwinsize(t).ok())
+}
+
+/// Give the pty `master` the size of husk's terminal (TIOCSWINSZ), as
+/// runc's tty.resize; nothing when there is none.
+pub fn copy_size(master: &OwnedFd) {
+    if let Some(ws) = host_size() {
+        let _ = rustix::termios::tcsetwinsize(master, ws);
     }
 }
 

@@ -42,9 +42,11 @@ pub struct Options {
     pub ignore_paused: bool,
 }
 
-/// A started exec process: its host pid.
+/// A started exec process: its host pid, and its pty master when husk
+/// proxies the terminal (-t in the foreground without --console-socket).
 pub struct Started {
     pub pid: i32,
+    pub console: Option<rustix::fd::OwnedFd>,
 }
 
 /// Start the process in container `id`; returns once it executed its program.
@@ -84,7 +86,7 @@ pub fn exec(g: &Global, id: &str, o: &Options) -> Result<Started> {
             apparmor.unwrap_or("")
         );
     }
-    console::check(o.console_socket.as_deref(), p.terminal)?;
+    console::check(o.console_socket.as_deref(), p.terminal, !o.detach)?;
     let cg = crate::cgroup::Cgroup::load(&record.cgroups)?;
     let exe = spawn::sealed_self()?;
     let cfg = spawn::config_memfd(&buf)?;
@@ -116,11 +118,11 @@ pub fn exec(g: &Global, id: &str, o: &Options) -> Result<Started> {
     // Other commands on this id may run while the process lives.
     drop(dir);
     let side = (id, record.bundle.as_str(), console_sock.as_ref());
-    let r = super::drive(&spec, ctl, &parent, &cg, side, true).and_then(|(pid, listener)| {
+    let r = super::drive(&spec, ctl, &parent, &cg, side, true).and_then(|(pid, listener, tty)| {
         if let Some(fd) = listener {
             super::send_seccomp_listener(&spec, id, &record.bundle, pid, fd.as_fd())?;
         }
-        Ok(pid)
+        Ok((pid, tty))
     });
     if r.is_err() {
         super::kill_quietly(ctl);
@@ -128,14 +130,14 @@ pub fn exec(g: &Global, id: &str, o: &Options) -> Result<Started> {
     if let Some(p) = Pid::from_raw(ctl) {
         let _ = rustix::process::waitpid(Some(p), rustix::process::WaitOptions::empty());
     }
-    let pid = r?;
+    let (pid, console) = r?;
     if let Some(pf) = &o.pid_file {
         if let Err(e) = super::write_pid_file(pf, pid) {
             super::kill_quietly(pid);
             return Err(e);
         }
     }
-    Ok(Started { pid })
+    Ok(Started { pid, console })
 }
 
 /// The container's process with ARGS and the flags on top, as process.json
@@ -151,7 +153,18 @@ fn process_json(base: Option<&Process<'_>>, o: &Options) -> Result<String> {
     let dflt = Process::default();
     let b = base.unwrap_or(&dflt);
     let mut s = String::from("{");
-    let _ = write!(s, "\"terminal\":{},\"args\":", o.tty);
+    let _ = write!(s, "\"terminal\":{},", o.tty);
+    // A terminal husk proxies starts with husk's size (the init sets it
+    // before the program runs; a resize after exec would race with it).
+    let proxied = o.tty && o.console_socket.is_none();
+    if let Some(ws) = proxied.then(console::host_size).flatten() {
+        let _ = write!(
+            s,
+            "\"consoleSize\":{{\"height\":{},\"width\":{}}},",
+            ws.ws_row, ws.ws_col
+        );
+    }
+    s.push_str("\"args\":");
     list(&mut s, o.args.iter().map(|a| (a.as_str(), true)));
     s.push_str(",\"env\":");
     list(

@@ -41,12 +41,17 @@ pub struct Options {
     pub no_pivot: bool,
     pub no_new_keyring: bool,
     pub preserve_fds: u32,
+    /// `run` without -d: a terminal without --console-socket stays with
+    /// husk (`Created::console`), which proxies it (cli/tty.rs).
+    pub foreground: bool,
 }
 
 /// A container that create made: its locked state dir and record.
 pub struct Created {
     pub dir: state::Dir,
     pub record: Record,
+    /// The pty master, in the foreground without --console-socket.
+    pub console: Option<OwnedFd>,
 }
 
 /// Create container `id` and leave it blocked before the user process.
@@ -59,7 +64,7 @@ pub fn create(g: &Global, id: &str, o: &Options) -> Result<Created> {
     let spec = config::load::parse(&buf)?;
     config::validate::validate(&spec, true)?;
     let terminal = spec.process.as_ref().is_some_and(|p| p.terminal);
-    console::check(o.console_socket.as_deref(), terminal)?;
+    console::check(o.console_socket.as_deref(), terminal, o.foreground)?;
     crate::init::caps::note_missing(g, &spec);
     let rootfs = rootfs_path(&bundle, &spec)?;
     let bundle_s = utf8(&bundle, "bundle")?;
@@ -74,7 +79,7 @@ pub fn create(g: &Global, id: &str, o: &Options) -> Result<Created> {
         }
     };
     match spawn_container(g, id, o, &spec, &buf, &dir, bundle_s, rootfs_s, &cg) {
-        Ok(pid) => {
+        Ok((pid, console)) => {
             let finish = || -> Result<Record> {
                 let (start_time, _) = state::proc_stat(pid)
                     .ok_or_else(|| err!("container process exited during create:", "pid {pid}"))?;
@@ -102,7 +107,11 @@ pub fn create(g: &Global, id: &str, o: &Options) -> Result<Created> {
                 Ok(record)
             };
             match finish() {
-                Ok(record) => Ok(Created { dir, record }),
+                Ok(record) => Ok(Created {
+                    dir,
+                    record,
+                    console,
+                }),
                 Err(e) => {
                     kill_quietly(pid);
                     let _ = cg.remove();
@@ -180,7 +189,7 @@ pub fn kill_quietly(pid: i32) {
 
 /// Start the controller and drive the sync protocol until READY.
 #[allow(clippy::too_many_arguments)] // one call site; the pieces of one create
-/// Returns the container process's host pid.
+/// Returns the container process's host pid and the pty master kept.
 fn spawn_container(
     g: &Global,
     id: &str,
@@ -191,7 +200,7 @@ fn spawn_container(
     bundle: &str,
     rootfs: &str,
     cg: &crate::cgroup::Cgroup,
-) -> Result<i32> {
+) -> Result<(i32, Option<OwnedFd>)> {
     let exe = spawn::sealed_self()?;
     let cfg = spawn::config_memfd(buf)?;
     fs::mknodat(
@@ -278,11 +287,11 @@ fn spawn_container(
         (id, bundle, console_sock.as_ref()),
         false,
     )
-    .and_then(|(pid, listener)| {
+    .and_then(|(pid, listener, console)| {
         if let Some(fd) = listener {
             send_seccomp_listener(spec, id, bundle, pid, fd.as_fd())?;
         }
-        Ok(pid)
+        Ok((pid, console))
     });
     // The controller exits right after reporting the pid; reap it.
     if r.is_err() {
@@ -296,7 +305,9 @@ fn spawn_container(
 
 /// Answer the controller and container until both PID and READY arrived
 /// (`exec`: until PID and EOF, i.e. the process executed its program).
-/// Returns the container's pid and the seccomp listener, if one was sent.
+/// Returns the container's pid, the seccomp listener if one was sent, and
+/// the pty master when there is no console socket to send it to (sized
+/// as husk's terminal at once, before the program can look).
 /// `side`: id, bundle and console socket, for hooks and the terminal.
 pub(crate) fn drive(
     spec: &Spec<'_>,
@@ -305,13 +316,14 @@ pub(crate) fn drive(
     cg: &crate::cgroup::Cgroup,
     side: (&str, &str, Option<&OwnedFd>),
     exec: bool,
-) -> Result<(i32, Option<OwnedFd>)> {
+) -> Result<Driven> {
     let mut pid = None;
     let mut listener = None;
+    let mut console = None;
     // PID comes from the controller, READY from the container process: two
     // writers, so either may arrive first.
     let mut ready = false;
-    let fail = |pid: Option<i32>, e: Error| -> Result<(i32, Option<OwnedFd>)> {
+    let fail = |pid: Option<i32>, e: Error| -> Result<Driven> {
         if let Some(p) = pid {
             kill_quietly(p);
         }
@@ -320,7 +332,7 @@ pub(crate) fn drive(
     loop {
         let msg = match sync::recv(sock) {
             Ok(Some(m)) => m,
-            Ok(None) if exec && pid.is_some() => return Ok((pid.unwrap_or(0), listener)),
+            Ok(None) if exec && pid.is_some() => return Ok((pid.unwrap_or(0), listener, console)),
             Ok(None) => {
                 return fail(
                     pid,
@@ -361,6 +373,12 @@ pub(crate) fn drive(
                 }
                 sync::send(sock.as_fd(), Kind::HooksAck, 0)?;
             }
+            Kind::ConsoleFd if side.2.is_none() && msg.fd.is_some() => {
+                console = msg.fd;
+                if let Some(m) = &console {
+                    console::copy_size(m);
+                }
+            }
             Kind::ConsoleFd => {
                 if let Err(e) = console::send_master(side.2, msg.fd) {
                     return fail(pid, e);
@@ -371,10 +389,13 @@ pub(crate) fn drive(
             }
         }
         if let (Some(p), true) = (pid, ready) {
-            return Ok((p, listener));
+            return Ok((p, listener, console));
         }
     }
 }
+
+/// What `drive` returns: pid, seccomp listener, pty master.
+pub(crate) type Driven = (i32, Option<OwnedFd>, Option<OwnedFd>);
 
 /// Give the SCMP_ACT_NOTIFY listener to the agent at listenerPath, with the
 /// container's state as "creating" (runc does this at the same point).
