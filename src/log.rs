@@ -9,11 +9,10 @@ use crate::cli::Global;
 use crate::config::json::escape_into;
 use crate::error::Error;
 use core::fmt::Write;
-use std::io::Write as _;
 
 /// Print `e` once: to stderr, and as a log line to `--log` if given.
 pub fn error(g: &Global, e: &Error) {
-    let _ = writeln!(std::io::stderr(), "husk: {e}");
+    crate::sys::fs::eprint(format_args!("husk: {e}\n"));
     line(g, "error", format_args!("{e}"));
 }
 
@@ -21,7 +20,7 @@ pub fn error(g: &Global, e: &Error) {
 pub fn debug(g: &Global, msg: core::fmt::Arguments<'_>) {
     if g.debug {
         if g.log.is_none() {
-            let _ = writeln!(std::io::stderr(), "husk: debug: {msg}");
+            crate::sys::fs::eprint(format_args!("husk: debug: {msg}\n"));
         }
         line(g, "debug", msg);
     }
@@ -31,7 +30,7 @@ pub fn debug(g: &Global, msg: core::fmt::Arguments<'_>) {
 #[allow(dead_code)]
 pub fn warn(g: &Global, msg: core::fmt::Arguments<'_>) {
     if g.log.is_none() {
-        let _ = writeln!(std::io::stderr(), "husk: warning: {msg}");
+        crate::sys::fs::eprint(format_args!("husk: warning: {msg}\n"));
     }
     line(g, "warning", msg);
 }
@@ -55,13 +54,7 @@ fn line(g: &Global, level: &str, msg: core::fmt::Arguments<'_>) {
         escape_into(&text, &mut out);
         out.push_str("\"\n");
     }
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-    {
-        let _ = f.write_all(out.as_bytes());
-    }
+    let _ = crate::sys::fs::append(path, out.as_bytes());
 }
 
 /// Current time as RFC 3339 UTC with nanoseconds, e.g. `2026-11-26T05:16:32.123456789Z`.
@@ -101,7 +94,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// VmHWM of this process in KiB (0 if /proc is not there).
 pub fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    crate::sys::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()

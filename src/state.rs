@@ -93,7 +93,8 @@ fn lock(fd: &OwnedFd, path: &Path) -> Result<()> {
 /// Make and lock the directory of a new container; an existing id is an error.
 pub fn create_dir(root: &Path, id: &str) -> Result<Dir> {
     check_id(id)?;
-    std::fs::create_dir_all(root).ctx("create state root", format_args!("{}", root.display()))?;
+    crate::sys::fs::create_dir_all(root)
+        .ctx("create state root", format_args!("{}", root.display()))?;
     let path = root.join(id);
     match fs::mkdir(&path, Mode::from_raw_mode(0o711)) {
         Ok(()) => {}

@@ -49,7 +49,7 @@ pub fn write_opt<T: core::fmt::Display>(
 
 /// The text of `dir/file`, or None when it cannot be read.
 pub fn read(dir: &str, file: &str) -> Option<String> {
-    std::fs::read_to_string(format!("{dir}/{file}")).ok()
+    crate::sys::fs::read_to_string(format!("{dir}/{file}")).ok()
 }
 
 /// A file holding one number ("max" reads as u64::MAX).

@@ -64,7 +64,7 @@ pub struct Layout {
 
 /// v1 controllers the kernel knows, whether mounted or not (/proc/cgroups).
 pub fn known_v1() -> Vec<(String, bool)> {
-    let text = std::fs::read_to_string("/proc/cgroups").unwrap_or_default();
+    let text = crate::sys::fs::read_to_string("/proc/cgroups").unwrap_or_default();
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| {
@@ -76,10 +76,11 @@ pub fn known_v1() -> Vec<(String, bool)> {
 
 impl Layout {
     pub fn detect() -> Result<Layout> {
-        let info = std::fs::read_to_string("/proc/self/mountinfo")
+        let info = crate::sys::fs::read_to_string("/proc/self/mountinfo")
             .ctx("read", format_args!("/proc/self/mountinfo"))?;
         Ok(Self::parse(&info, |mount| {
-            std::fs::read_to_string(format!("{mount}/cgroup.controllers")).unwrap_or_default()
+            crate::sys::fs::read_to_string(format!("{mount}/cgroup.controllers"))
+                .unwrap_or_default()
         }))
     }
 
@@ -173,7 +174,7 @@ impl Layout {
     /// The cgroup of process `pid` ("self" for husk) in `h`, as a path from
     /// the hierarchy root (/proc/PID/cgroup, cgroups(7)).
     pub fn own_path(h: &Hier, pid: &str) -> Option<String> {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+        let text = crate::sys::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
         text.lines().find_map(|l| {
             let mut f = l.splitn(3, ':');
             let (_, key, path) = (f.next()?, f.next()?, f.next()?);

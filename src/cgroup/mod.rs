@@ -271,11 +271,9 @@ fn collect_pids(dir: &str, depth: u32, out: &mut Vec<i32>) {
     if depth > 32 {
         return;
     }
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        if e.file_type().is_ok_and(|t| t.is_dir()) {
-            if let Some(p) = e.path().to_str() {
-                collect_pids(p, depth + 1, out);
-            }
+    for (name, is_dir) in crate::sys::fs::dir_entries(dir).unwrap_or_default() {
+        if is_dir {
+            collect_pids(&format!("{dir}/{name}"), depth + 1, out);
         }
     }
 }
@@ -283,11 +281,9 @@ fn collect_pids(dir: &str, depth: u32, out: &mut Vec<i32>) {
 /// rmdir `dir` after its sub-cgroups. A cgroup whose last task is still
 /// exiting is busy for a moment: retry for up to 2 s.
 fn rm_tree(dir: &str) -> Result<()> {
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        if e.file_type().is_ok_and(|t| t.is_dir()) {
-            if let Some(p) = e.path().to_str() {
-                rm_tree(p)?;
-            }
+    for (name, is_dir) in crate::sys::fs::dir_entries(dir).unwrap_or_default() {
+        if is_dir {
+            rm_tree(&format!("{dir}/{name}"))?;
         }
     }
     let mut tries = 0;

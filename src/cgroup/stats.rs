@@ -138,8 +138,7 @@ pub fn json(id: &str, cg: &Cgroup) -> String {
     s.push_str(",\"hugetlb\":{");
     if let Some(d) = cg.dir_for("hugetlb") {
         let mut first = true;
-        for e in std::fs::read_dir(&d.path).into_iter().flatten().flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
+        for (name, _) in crate::sys::fs::dir_entries(d.path.as_str()).unwrap_or_default() {
             let size = if d.hier.v2 {
                 name.strip_suffix(".current")
             } else {

@@ -10,7 +10,6 @@ use crate::cgroup::{stats, Cgroup};
 use crate::error::Result;
 use crate::state::{self, Status};
 use lexopt::{Arg, Parser, ValueExt};
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 /// `5s`, `100ms`, `1m`, `1h`, or a plain number of seconds.
@@ -72,9 +71,10 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
     // Do not hold the container's lock while streaming.
     drop(dir);
     let cg = Cgroup::load(&r.cgroups)?;
-    let mut out = std::io::stdout();
+    let out = rustix::stdio::stdout();
+    let line = |text: String| crate::sys::fs::write_fd(out, format!("{text}\n").as_bytes());
     if once {
-        let _ = writeln!(out, "{}", stats::json(&id, &cg));
+        let _ = line(stats::json(&id, &cg));
         return Ok(0);
     }
     let tick = interval.min(Duration::from_millis(100));
@@ -85,21 +85,17 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
         let now = stats::oom_kills(&cg);
         if now > ooms {
             ooms = now;
-            let _ = writeln!(out, "{{\"type\":\"oom\",\"id\":\"{id}\"}}");
+            let _ = line(format!("{{\"type\":\"oom\",\"id\":\"{id}\"}}"));
         }
         if !alive {
             return Ok(0);
         }
         if Instant::now() >= next {
-            if writeln!(out, "{}", stats::json(&id, &cg))
-                .and_then(|_| out.flush())
-                .is_err()
-            {
+            if line(stats::json(&id, &cg)).is_err() {
                 return Ok(0);
             }
             next = Instant::now() + interval;
         }
-        let _ = out.flush();
         std::thread::sleep(tick);
     }
 }

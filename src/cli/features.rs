@@ -69,7 +69,7 @@ pub fn main(_g: &Global, p: &mut Parser) -> Result<u8> {
     let caps: Vec<&str> = (0..=40).filter_map(crate::init::caps::name).collect();
     let mut seccomp = String::new();
     let _ = crate::seccomp::write_features(&mut seccomp);
-    println!(
+    crate::outln!(
         "{{\"ociVersionMin\":\"1.0.0\",\"ociVersionMax\":\"1.3.0\",\"hooks\":{hooks},\"mountOptions\":{},\
 \"linux\":{{\"namespaces\":{},\"capabilities\":{},\"cgroup\":{{\"v1\":true,\"v2\":true,\"systemd\":false,\"systemdUser\":false,\"rdma\":true}},\
 \"seccomp\":{},\"apparmor\":{{\"enabled\":{apparmor}}},\"selinux\":{{\"enabled\":{selinux}}},\

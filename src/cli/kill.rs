@@ -143,10 +143,10 @@ fn signal_init(r: &state::Record, sig: i32, all: bool) -> Result<()> {
 
 /// Host pids whose pid namespace has inode `ns`.
 fn members(ns: u64) -> Vec<i32> {
-    let Ok(rd) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    rd.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+    let entries = crate::sys::fs::dir_entries("/proc").unwrap_or_default();
+    entries
+        .iter()
+        .filter_map(|(name, _)| name.parse::<i32>().ok())
         .filter(|pid| {
             rustix::fs::stat(format!("/proc/{pid}/ns/pid").as_str()).is_ok_and(|s| s.st_ino == ns)
         })

@@ -21,12 +21,11 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
             other => return Err(bad_arg(other.unexpected())),
         }
     }
-    let mut ids: Vec<String> = match std::fs::read_dir(&g.root) {
-        Ok(rd) => rd
-            .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .collect(),
-        Err(_) => Vec::new(),
-    };
+    let mut ids: Vec<String> = crate::sys::fs::dir_entries(g.root.as_path())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
     ids.sort();
     let mut rows = Vec::new();
     for id in ids {
@@ -40,18 +39,22 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
     }
     if quiet {
         for (r, _) in &rows {
-            println!("{}", r.id);
+            crate::outln!("{}", r.id);
         }
     } else if json {
         let items: Vec<String> = rows
             .iter()
             .map(|(r, s)| super::state::json(r, *s, false))
             .collect();
-        println!("[{}]", items.join(","));
+        crate::outln!("[{}]", items.join(","));
     } else {
-        println!(
+        crate::outln!(
             "{:<20} {:<8} {:<10} {:<40} {:<30} OWNER",
-            "ID", "PID", "STATUS", "BUNDLE", "CREATED"
+            "ID",
+            "PID",
+            "STATUS",
+            "BUNDLE",
+            "CREATED"
         );
         for (r, s) in &rows {
             let pid = if *s == state::Status::Stopped {
@@ -64,7 +67,7 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
             } else {
                 r.owner.to_string()
             };
-            println!(
+            crate::outln!(
                 "{:<20} {:<8} {:<10} {:<40} {:<30} {}",
                 r.id,
                 pid,

@@ -323,7 +323,7 @@ pub fn only_none(p: &mut Parser) -> Result<()> {
 }
 
 fn print_version() {
-    println!(
+    crate::outln!(
         "husk version {}\nspec: 1.3.0\nbuild: {} {}",
         env!("CARGO_PKG_VERSION"),
         std::env::consts::ARCH,
@@ -336,13 +336,13 @@ fn print_version() {
 }
 
 fn print_help() {
-    println!(
+    crate::outln!(
         "husk {}: a tiny OCI container runtime\n",
         env!("CARGO_PKG_VERSION")
     );
-    println!("usage: husk [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [OPTIONS] ID\n");
+    crate::outln!("usage: husk [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [OPTIONS] ID\n");
     for (name, what, _) in COMMANDS {
-        println!("  {name:<10} {what}");
+        crate::outln!("  {name:<10} {what}");
     }
 }
 

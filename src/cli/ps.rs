@@ -42,7 +42,7 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
     pids.dedup();
     if json {
         let list: Vec<String> = pids.iter().map(|p| p.to_string()).collect();
-        println!("[{}]", list.join(","));
+        crate::outln!("[{}]", list.join(","));
         return Ok(0);
     }
     let args = if extra.is_empty() {
@@ -67,14 +67,14 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
         .split_whitespace()
         .position(|h| h == "PID")
         .ok_or_else(|| err!("ps output has no PID column:", "{header}"))?;
-    println!("{header}");
+    crate::outln!("{header}");
     for l in lines {
         if l.split_whitespace()
             .nth(col)
             .and_then(|v| v.parse::<i32>().ok())
             .is_some_and(|p| pids.contains(&p))
         {
-            println!("{l}");
+            crate::outln!("{l}");
         }
     }
     Ok(0)

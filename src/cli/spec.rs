@@ -91,7 +91,8 @@ pub fn main(_g: &Global, p: &mut Parser) -> Result<u8> {
             rustix::process::getegid().as_raw(),
         )
     });
-    std::fs::write(&path, default_config(ids)).ctx("write", format_args!("{}", path.display()))?;
+    crate::sys::fs::write(&path, default_config(ids))
+        .ctx("write", format_args!("{}", path.display()))?;
     Ok(0)
 }
 

@@ -12,7 +12,7 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
     let dir = state::open_dir(&g.root, &id)?;
     let r = dir.load()?;
     let status = dir.status(&r);
-    println!("{}", json(&r, status, true));
+    crate::outln!("{}", json(&r, status, true));
     Ok(0)
 }
 

@@ -59,7 +59,7 @@ pub fn proxy(master: OwnedFd, pid: i32, set: &SigSet) -> Result<u8> {
     // SAFETY: `set` is a live sigset_t; fd -1 asks for a new signalfd.
     let fd = unsafe { signalfd(-1, set, rustix::fs::OFlags::CLOEXEC.bits() as c_int) };
     if fd < 0 {
-        return Err(std::io::Error::last_os_error()).ctx("signalfd", format_args!("{pid}"));
+        return Err(crate::sys::last_errno()).ctx("signalfd", format_args!("{pid}"));
     }
     // SAFETY: signalfd returned a new fd that nothing else owns.
     let sigs = unsafe { OwnedFd::from_raw_fd(fd) };

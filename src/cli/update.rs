@@ -9,7 +9,6 @@ use crate::config::resources::{BlockIo, Cpu, Memory, Pids, Resources};
 use crate::error::{Context, Result};
 use crate::state::{self, Status};
 use lexopt::{Arg, Parser, ValueExt};
-use std::io::Read;
 
 /// runc's byte sizes (docker's units.RAMInBytes): `1024`, `512k`, `64m`,
 /// `1g`, `2GiB`, binary multiples; `-1` is unlimited.
@@ -108,11 +107,10 @@ pub fn main(g: &Global, p: &mut Parser) -> Result<u8> {
     let mut json = Vec::new();
     if let Some(src) = get("resources") {
         if src == "-" {
-            std::io::stdin()
-                .read_to_end(&mut json)
+            json = crate::sys::fs::read_fd(rustix::stdio::stdin())
                 .ctx("read", format_args!("resources from stdin"))?;
         } else {
-            json = std::fs::read(src).ctx("read", format_args!("{src}"))?;
+            json = crate::sys::fs::read(src).ctx("read", format_args!("{src}"))?;
         }
     }
     let mut res: Resources<'_> = if json.is_empty() {

@@ -3,19 +3,14 @@
 use super::{Process, Spec};
 use crate::caps::MAX_CONFIG_BYTES;
 use crate::error::{Context, Error, Result};
-use std::io::Read;
 use std::path::Path;
 
 /// Read `bundle/config.json` whole.
 pub fn read(bundle: &Path) -> Result<Vec<u8>> {
     let path = bundle.join("config.json");
-    let mut f = std::fs::File::open(&path).ctx("open", format_args!("{}", path.display()))?;
-    let mut buf = Vec::with_capacity(16 * 1024);
-    let n = (&mut f)
-        .take(MAX_CONFIG_BYTES as u64 + 1)
-        .read_to_end(&mut buf)
+    let buf = crate::sys::fs::read_max(path.as_path(), MAX_CONFIG_BYTES)
         .ctx("read", format_args!("{}", path.display()))?;
-    if n > MAX_CONFIG_BYTES {
+    if buf.len() > MAX_CONFIG_BYTES {
         bail!(
             "config.json too large:",
             "{} is over {} bytes (build-time MAX_CONFIG_BYTES)",

@@ -70,7 +70,8 @@ pub fn exec(g: &Global, id: &str, o: &Options) -> Result<Started> {
     };
     let spec = config::load::parse(&buf)?;
     let text = match &o.process {
-        Some(f) => std::fs::read(f).ctx("read", format_args!("--process {}", f.display()))?,
+        Some(f) => crate::sys::fs::read(f.as_path())
+            .ctx("read", format_args!("--process {}", f.display()))?,
         None => process_json(spec.process.as_ref(), o)?.into_bytes(),
     };
     let p = config::load::parse_process(&text)?;

@@ -176,9 +176,9 @@ fn annotations_json(spec: &Spec<'_>) -> String {
 /// The pid file, written atomically (runc writes it the same way).
 pub(crate) fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
     let tmp = path.with_extension("husk-tmp");
-    std::fs::write(&tmp, pid.to_string())
+    crate::sys::fs::write(&tmp, pid.to_string())
         .ctx("write pid file", format_args!("{}", tmp.display()))?;
-    std::fs::rename(&tmp, path).ctx("write pid file", format_args!("{}", path.display()))
+    rustix::fs::rename(&tmp, path).ctx("write pid file", format_args!("{}", path.display()))
 }
 
 pub fn kill_quietly(pid: i32) {

@@ -44,7 +44,7 @@ pub fn write_map(pid: i32, file: &str, maps: &[IdMapping]) -> Result<()> {
     }
     let path = format!("/proc/{pid}/{file}");
     if is_root() {
-        return std::fs::write(&path, text.as_bytes()).ctx("write", format_args!("{path}"));
+        return crate::sys::fs::write(&path, text.as_bytes()).ctx("write", format_args!("{path}"));
     }
     let gid = file == "gid_map";
     let own = if gid {
@@ -56,9 +56,10 @@ pub fn write_map(pid: i32, file: &str, maps: &[IdMapping]) -> Result<()> {
         if m.host_id == own && m.size == 1 {
             if gid {
                 let sg = format!("/proc/{pid}/setgroups");
-                std::fs::write(&sg, b"deny").ctx("write", format_args!("{sg}"))?;
+                crate::sys::fs::write(&sg, b"deny").ctx("write", format_args!("{sg}"))?;
             }
-            return std::fs::write(&path, text.as_bytes()).ctx("write", format_args!("{path}"));
+            return crate::sys::fs::write(&path, text.as_bytes())
+                .ctx("write", format_args!("{path}"));
         }
     }
     let helper = if gid { "newgidmap" } else { "newuidmap" };

@@ -12,9 +12,9 @@ use crate::error::Result;
 /// This process's pid in the pid namespace of the host's /proc (before
 /// pivot_root the host's procfs is still mounted on /proc), 0 if unknown.
 fn host_pid() -> i32 {
-    std::fs::read_link("/proc/self")
+    rustix::fs::readlink("/proc/self", Vec::new())
         .ok()
-        .and_then(|p| p.to_str().and_then(|s| s.parse().ok()))
+        .and_then(|p| p.to_str().ok()?.parse().ok())
         .unwrap_or(0)
 }
 

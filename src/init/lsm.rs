@@ -9,14 +9,14 @@ use crate::error::{Context, Result};
 
 /// Is AppArmor enabled on this host?
 pub fn apparmor_enabled() -> bool {
-    std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
+    crate::sys::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
         .is_ok_and(|s| s.starts_with('Y'))
-        && std::fs::metadata("/sys/kernel/security/apparmor").is_ok()
+        && crate::sys::fs::exists("/sys/kernel/security/apparmor")
 }
 
 /// Is SELinux enabled on this host (selinuxfs mounted)?
 pub fn selinux_enabled() -> bool {
-    std::fs::metadata("/sys/fs/selinux/enforce").is_ok()
+    crate::sys::fs::exists("/sys/fs/selinux/enforce")
 }
 
 fn set(s: Option<&str>) -> Option<&str> {
@@ -60,17 +60,17 @@ pub fn exec_labels(ctx: &mut Ctx<'_>) -> Result<()> {
     let p = ctx.spec.process.as_ref();
     if let Some(a) = set(p.and_then(|p| p.apparmor_profile)) {
         let a = json::string(a, "process.apparmorProfile")?;
-        let path = if std::fs::metadata("/proc/thread-self/attr/apparmor").is_ok() {
+        let path = if crate::sys::fs::exists("/proc/thread-self/attr/apparmor") {
             "/proc/thread-self/attr/apparmor/exec"
         } else {
             "/proc/thread-self/attr/exec"
         };
-        std::fs::write(path, format!("exec {a}"))
+        crate::sys::fs::write(path, format!("exec {a}"))
             .ctx("set apparmor profile", format_args!("{a}"))?;
     }
     if let Some(l) = set(p.and_then(|p| p.selinux_label)) {
         let l = json::string(l, "process.selinuxLabel")?;
-        std::fs::write("/proc/thread-self/attr/exec", l.as_bytes())
+        crate::sys::fs::write("/proc/thread-self/attr/exec", l.as_bytes())
             .ctx("set selinux label", format_args!("{l}"))?;
     }
     Ok(())

@@ -206,7 +206,7 @@ fn container(ctx: &mut Ctx<'_>, sync: BorrowedFd<'_>) -> i32 {
     // From here `husk create` is gone; errors end the process with the
     // message on its stderr, as runc's init does after start.
     let e = process::wait_start_and_exec(ctx);
-    let _ = std::io::Write::write_fmt(&mut std::io::stderr(), format_args!("husk: {e}\n"));
+    crate::sys::fs::eprint(format_args!("husk: {e}\n"));
     match e.errno() {
         Some(rustix::io::Errno::NOENT) => 127,
         Some(rustix::io::Errno::ACCESS) | Some(rustix::io::Errno::NOEXEC) => 126,

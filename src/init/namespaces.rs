@@ -68,7 +68,7 @@ pub fn enter(spec: &Spec<'_>, sync: BorrowedFd<'_>) -> Result<()> {
         for (clock, off) in linux.time_offsets.iter() {
             text.push_str(&format!("{clock} {} {}\n", off.secs, off.nanosecs));
         }
-        std::fs::write("/proc/self/timens_offsets", text)
+        crate::sys::fs::write("/proc/self/timens_offsets", text)
             .ctx("write", format_args!("/proc/self/timens_offsets"))?;
     }
     Ok(())

@@ -16,7 +16,7 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 /// process.oomScoreAdj, written while /proc is still the host's.
 pub fn oom_score_adj(ctx: &mut Ctx<'_>) -> Result<()> {
     if let Some(v) = ctx.spec.process.as_ref().and_then(|p| p.oom_score_adj) {
-        std::fs::write("/proc/self/oom_score_adj", v.to_string())
+        crate::sys::fs::write("/proc/self/oom_score_adj", v.to_string())
             .ctx("write", format_args!("oom_score_adj {v}"))?;
     }
     Ok(())
@@ -67,7 +67,8 @@ pub fn find_executable(ctx: &mut Ctx<'_>) -> Result<()> {
     let cwd = json::string(p.cwd, "process.cwd")?;
     // runc creates a missing cwd.
     if fs::stat(cwd.as_str()).is_err() {
-        std::fs::create_dir_all(&cwd).ctx("create cwd", format_args!("{cwd}"))?;
+        crate::sys::fs::create_dir_all(std::path::Path::new(&cwd))
+            .ctx("create cwd", format_args!("{cwd}"))?;
     }
     if arg0.contains('/') {
         let full = if arg0.starts_with('/') {
@@ -142,7 +143,7 @@ pub fn chdir_cwd(ctx: &mut Ctx<'_>) -> Result<()> {
 
 /// HOME from the container's /etc/passwd for `uid`, else "/".
 fn home_of(uid: u32) -> String {
-    let text = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let text = crate::sys::fs::read_to_string("/etc/passwd").unwrap_or_default();
     text.lines()
         .map(|l| l.split(':').collect::<Vec<_>>())
         .find(|f| f.len() > 5 && f[2].parse() == Ok(uid))

@@ -159,7 +159,7 @@ pub fn readonly_paths(ctx: &mut Ctx<'_>) -> Result<()> {
 pub fn mount_cgroup(root: BorrowedFd<'_>, dest: &str, flags: u64) -> Result<()> {
     let target = ensure_in_root(root, dest, true)?;
     let tp = fd_path(target.as_fd());
-    let info = std::fs::read_to_string("/proc/self/mountinfo")
+    let info = crate::sys::fs::read_to_string("/proc/self/mountinfo")
         .ctx("read", format_args!("/proc/self/mountinfo"))?;
     let own_ns = own_cgroup_ns();
     let mut hierarchies = Vec::new();
@@ -263,7 +263,7 @@ fn own_cgroup_ns() -> bool {
         // /proc/1 is often not readable here (EACCES: ptrace access to the
         // host's init). In a cgroup namespace rooted at the container's own
         // cgroup, the host's cgroup mounts show roots above it ("/..").
-        _ => std::fs::read_to_string("/proc/self/mountinfo").is_ok_and(|info| {
+        _ => crate::sys::fs::read_to_string("/proc/self/mountinfo").is_ok_and(|info| {
             info.lines().any(|l| {
                 l.split_once(" - ").is_some_and(|(pre, post)| {
                     post.starts_with("cgroup")

@@ -66,7 +66,8 @@ pub fn apply(ctx: &mut Ctx<'_>) -> Result<()> {
     for (key, value) in l.sysctl.iter() {
         let path = format!("/proc/sys/{}", key.replace('.', "/"));
         let v = json::string(value, "linux.sysctl")?;
-        std::fs::write(&path, v.as_bytes()).ctx("write sysctl", format_args!("{key}={v}"))?;
+        crate::sys::fs::write(&path, v.as_bytes())
+            .ctx("write sysctl", format_args!("{key}={v}"))?;
     }
     Ok(())
 }

@@ -5,6 +5,7 @@
 //! architecture, so the same code serves x86_64, aarch64, arm and riscv64.
 
 pub mod bpf;
+pub mod fs;
 pub mod run;
 pub mod seccomp;
 
@@ -19,7 +20,8 @@ extern "C" {
         -> c_int;
 }
 
-fn last_errno() -> Errno {
+/// errno of the last failed libc call.
+pub fn last_errno() -> Errno {
     // SAFETY: __errno_location returns a valid pointer to this thread's errno.
     Errno::from_raw_os_error(unsafe { *__errno_location() })
 }
