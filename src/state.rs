@@ -190,13 +190,10 @@ impl Dir {
             "write state",
             format_args!("{}/state.tmp", self.path.display()),
         )?;
-        let mut off = 0;
-        while off < text.len() {
-            off += rustix::io::write(&tmp, &text.as_bytes()[off..]).ctx(
-                "write state",
-                format_args!("{}/state.tmp", self.path.display()),
-            )?;
-        }
+        crate::sys::fs::write_fd(&tmp, text.as_bytes()).ctx(
+            "write state",
+            format_args!("{}/state.tmp", self.path.display()),
+        )?;
         drop(tmp);
         fs::renameat(&self.fd, "state.tmp", &self.fd, "state")
             .ctx("rename state", format_args!("{}", self.path.display()))

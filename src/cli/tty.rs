@@ -132,12 +132,6 @@ pub fn proxy(master: OwnedFd, pid: i32, set: &SigSet) -> Result<u8> {
 
 /// All of `buf` to stdout; what cannot be written is dropped (the container
 /// must not block on a reader that is gone).
-fn write_all(mut buf: &[u8]) {
-    while !buf.is_empty() {
-        match write(rustix::stdio::stdout(), buf) {
-            Ok(k @ 1..) => buf = buf.get(k..).unwrap_or_default(),
-            Err(Errno::INTR) => {}
-            _ => return,
-        }
-    }
+fn write_all(buf: &[u8]) {
+    let _ = crate::sys::fs::write_fd(rustix::stdio::stdout(), buf);
 }

@@ -218,12 +218,7 @@ pub fn save(dir: &state::Dir, hooks: Option<&Hooks<'_>>, buf: &[u8]) -> Result<(
         Mode::from_raw_mode(0o600),
     )
     .ctx("save hooks", format_args!("{}/{SAVED}", dir.path.display()))?;
-    let mut off = 0;
-    while off < buf.len() {
-        off += rustix::io::write(&f, buf.get(off..).unwrap_or(&[]))
-            .ctx("save hooks", format_args!("{}/{SAVED}", dir.path.display()))?;
-    }
-    Ok(())
+    sys::fs::write_fd(&f, buf).ctx("save hooks", format_args!("{}/{SAVED}", dir.path.display()))
 }
 
 /// The saved config, if create saved one.
@@ -235,16 +230,7 @@ pub fn load_saved(dir: &state::Dir) -> Option<Vec<u8>> {
         Mode::empty(),
     )
     .ok()?;
-    let mut v = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        match rustix::io::read(&f, &mut buf) {
-            Ok(0) => return Some(v),
-            Ok(n) => v.extend_from_slice(buf.get(..n)?),
-            Err(rustix::io::Errno::INTR) => {}
-            Err(_) => return None,
-        }
-    }
+    sys::fs::read_fd(f).ok()
 }
 
 /// Run saved hooks of `kind` ("poststart" or "poststop"); failures are

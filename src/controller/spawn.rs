@@ -44,10 +44,7 @@ pub fn sealed_self() -> Result<OwnedFd> {
 pub fn config_memfd(buf: &[u8]) -> Result<OwnedFd> {
     let mfd = fs::memfd_create("husk-config", MemfdFlags::CLOEXEC)
         .ctx("memfd_create", format_args!("for config.json"))?;
-    let mut off = 0;
-    while off < buf.len() {
-        off += rustix::io::write(&mfd, &buf[off..]).ctx("write", format_args!("config memfd"))?;
-    }
+    crate::sys::fs::write_fd(&mfd, buf).ctx("write", format_args!("config memfd"))?;
     Ok(mfd)
 }
 
